@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: builds the CLI and runs the whole mission on the built-in synthetic dataset (yolo-distill demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Distill/Distill.csproj -c Release -nologo -v q
+exec dotnet Distill/bin/Release/net10.0/yolo-distill.dll demo "$@"

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using YoloDistill.Distill.Cli;
+
+namespace YoloDistill.Distill.Tests;
+
+public class CliTests
+{
+    static RootCommand Root()
+    {
+        var root = new RootCommand("test");
+        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
+        return root;
+    }
+
+    [Fact]
+    public void Help_lists_every_verb()
+    {
+        var names = Root().Subcommands.Select(c => c.Name).ToArray();
+        foreach (var verb in new[] { "train", "distill", "val", "cocoeval", "detect", "export", "dataset", "masks", "bench" })
+            Assert.Contains(verb, names);
+    }
+
+    [Fact]
+    public void Every_verb_has_a_description_and_help()
+    {
+        foreach (var c in Root().Subcommands)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(c.Description), c.Name);
+            Assert.Equal(0, Root().Parse([c.Name, "--help"]).Invoke(new InvocationConfiguration { Output = new StringWriter() }));
+        }
+    }
+
+    [Fact]
+    public void Unknown_verb_exits_non_zero()
+    {
+        var code = Root().Parse(["no-such-verb"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
+    public void Run_directories_follow_exp_exp2_numbering()
+    {
+        var tmp = Directory.CreateTempSubdirectory().FullName;
+        var a = RunDirectory.Resolve(null, "train", tmp);
+        var b = RunDirectory.Resolve(null, "train", tmp);
+        Assert.Equal(Path.Combine(tmp, "train", "exp"), a);
+        Assert.Equal(Path.Combine(tmp, "train", "exp2"), b);
+        var c = RunDirectory.Resolve(Path.Combine(tmp, "mine"), "train", tmp);
+        Assert.True(Directory.Exists(c));
+    }
+}
