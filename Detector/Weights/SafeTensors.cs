@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Weights;
+
+/// <summary>A named set of tensors with string metadata, as a .safetensors file holds it.</summary>
+public sealed class TensorFile : IDisposable
+{
+    public Dictionary<string, Tensor> Tensors { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+
+    public Tensor this[string name] => Tensors.TryGetValue(name, out var t)
+        ? t : throw new KeyNotFoundException($"Tensor '{name}' is not in the file.");
+
+    public void Dispose()
+    {
+        foreach (var t in Tensors.Values) t.Dispose();
+        Tensors.Clear();
+    }
+}
+
+/// <summary>
+/// Reads and writes the safetensors format (u64-LE header length, JSON header, raw little-endian data),
+/// the format Hugging Face and Ultralytics tooling use to exchange plain state dicts.
+/// </summary>
+public static class SafeTensors
+{
+    const long MaxHeader = 100L * 1024 * 1024;
+
+    public static TensorFile Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found.", path);
+        var bytes = File.ReadAllBytes(path);
+        try { return Parse(bytes, path); }
+        catch (Exception e) when (e is JsonException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not a valid safetensors file ({e.Message}).", e);
+        }
+    }
+
+    static TensorFile Parse(byte[] bytes, string path)
+    {
+        if (bytes.Length < 8) throw new InvalidDataException($"{path}: not a valid safetensors file (shorter than its 8-byte header length).");
+        long n = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        if (n <= 0 || n > MaxHeader || 8 + n > bytes.Length)
+            throw new InvalidDataException($"{path}: not a valid safetensors file (header length {n} does not fit a {bytes.Length}-byte file; truncated?).");
+        var header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)n))?.AsObject()
+                     ?? throw new InvalidDataException($"{path}: safetensors header is not a JSON object.");
+        long dataStart = 8 + n;
+        var file = new TensorFile();
+        try
+        {
+            foreach (var (name, node) in header)
+            {
+                if (name == "__metadata__")
+                {
+                    if (node is JsonObject meta)
+                        foreach (var (k, v) in meta) file.Metadata[k] = v?.GetValue<string>() ?? "";
+                    continue;
+                }
+                var info = node!.AsObject();
+                var dtype = ParseDType(info["dtype"]!.GetValue<string>(), path, name);
+                var shape = info["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                var offs = info["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                long begin = dataStart + offs[0], end = dataStart + offs[1];
+                long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+                if (offs[0] < 0 || end > bytes.Length || end - begin != expected)
+                    throw new InvalidDataException($"{path}: tensor '{name}' data [{offs[0]}, {offs[1]}) does not match its shape or lies outside the file (truncated?).");
+                var t = empty(shape, dtype);
+                if (expected > 0) t.bytes = bytes.AsSpan((int)begin, (int)expected);
+                file.Tensors[name] = t;
+            }
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+        return file;
+    }
+
+    /// <summary>Writes tensors (moved to CPU, contiguous) in name order, atomically (temporary file, then rename).</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        var blobs = new List<byte[]>();
+        long offset = 0;
+        foreach (var name in tensors.Keys.OrderBy(k => k, StringComparer.Ordinal))
+        {
+            using var t = tensors[name].detach().cpu().contiguous();
+            var data = t.bytes.ToArray();
+            header[name] = new JsonObject
+            {
+                ["dtype"] = DTypeName(t.dtype),
+                ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
+                ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + data.Length)),
+            };
+            blobs.Add(data);
+            offset += data.Length;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(len, padded);
+            fs.Write(len);
+            fs.Write(json);
+            for (int i = json.Length; i < padded; i++) fs.WriteByte((byte)' ');
+            foreach (var b in blobs) fs.Write(b);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    static ScalarType ParseDType(string s, string path, string name) => s switch
+    {
+        "F32" => ScalarType.Float32,
+        "F16" => ScalarType.Float16,
+        "BF16" => ScalarType.BFloat16,
+        "F64" => ScalarType.Float64,
+        "I64" => ScalarType.Int64,
+        "I32" => ScalarType.Int32,
+        "I16" => ScalarType.Int16,
+        "I8" => ScalarType.Int8,
+        "U8" => ScalarType.Byte,
+        "BOOL" => ScalarType.Bool,
+        _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{s}'."),
+    };
+
+    static string DTypeName(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => "F32",
+        ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
+        ScalarType.Float64 => "F64",
+        ScalarType.Int64 => "I64",
+        ScalarType.Int32 => "I32",
+        ScalarType.Int16 => "I16",
+        ScalarType.Int8 => "I8",
+        ScalarType.Byte => "U8",
+        ScalarType.Bool => "BOOL",
+        _ => throw new ArgumentException($"dtype {t} cannot be stored in safetensors."),
+    };
+
+    static long ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+}
