@@ -25,7 +25,17 @@ public sealed class SafeTensorsWeightsReader : IWeightsReader
         try
         {
             foreach (var (k, t) in file.Tensors)
-                sd[k] = t.is_floating_point() ? t.to(ScalarType.Float32, copy: true) : t.clone();
+            {
+                var v = t.is_floating_point() ? t.to(ScalarType.Float32, copy: true) : t.clone();
+                // BatchNorm's counter is 0-d in PyTorch; some exporters (the reference yolov5n.safetensors) store it as shape [1].
+                if (k.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && v.dim() == 1 && v.numel() == 1)
+                {
+                    var scalar = v.reshape([]);
+                    v.Dispose();
+                    v = scalar;
+                }
+                sd[k] = v;
+            }
             var cfg = ConfigInference.Infer(sd, meta, path);
             return new LoadedWeights { StateDict = sd, Config = cfg, Source = path, Format = Format, Metadata = meta };
         }
