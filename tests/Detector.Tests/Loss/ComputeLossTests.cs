@@ -35,9 +35,10 @@ public class ComputeLossTests
         {
             var expected = file[$"grad_p{i + 3}{suffix}"];
             var err = (p[i].grad! - expected).abs().max().item<float>();
+            var scale = expected.abs().max().item<float>();
             Assert.True(err < 1e-5, $"grad_p{i + 3}{suffix}: max abs error {err}");
-            // The gradient is not trivially zero: the fixture has real signal to match.
-            Assert.True(expected.abs().max().item<float>() > 1e-6);
+            // Gradients are small (the loss is a mean over 2x3x80x80 cells), so also hold them to 0.1% of their peak.
+            Assert.True(scale > 1e-6 && err <= 1e-3 * scale, $"grad_p{i + 3}{suffix}: max abs error {err} vs peak {scale}");
         }
     }
 
