@@ -97,3 +97,30 @@ public class OnnxExporterTests(Yolov5nOnnxFixture fx) : IClassFixture<Yolov5nOnn
         Assert.Contains("650", e.Message);
     }
 }
+
+public class OnnxHalfExportTests(Yolov5nOnnxFixture fx) : IClassFixture<Yolov5nOnnxFixture>
+{
+    [Fact]
+    public void Half_export_declares_float16_io_and_runs_close_to_fp32()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(fx.Dir, "half.onnx");
+        OnnxExporter.Export(path, fx.Weights.Tensors, fx.Config, new OnnxExportOptions { Half = true, ImgSize = 320 });
+        Assert.True(new FileInfo(path).Length < new FileInfo(fx.Path640).Length * 0.6, "fp16 weights should halve the file");
+        using var session = new InferenceSession(path);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, session.InputMetadata["images"].ElementDataType);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, session.OutputMetadata["output0"].ElementDataType);
+        using var h = new OnnxBackend(path);
+        var x = rand(1, 3, 320, 320);
+        var yh = h.Forward(x);
+        Assert.Equal(new long[] { 1, 6300, 85 }, yh.shape);
+        var fp32 = Path.Combine(fx.Dir, "fp32_320.onnx");
+        OnnxExporter.Export(fp32, fx.Weights.Tensors, fx.Config, new OnnxExportOptions { ImgSize = 320 });
+        using var f = new OnnxBackend(fp32);
+        var yf = f.Forward(x);
+        // Half precision keeps ~3 significant digits: boxes within 1% of their size, probabilities within 0.02.
+        var boxErr = ((yh[.., .., 0..4] - yf[.., .., 0..4]).abs() / yf[.., .., 0..4].abs().clamp_min(8.0)).max().item<float>();
+        var probErr = (yh[.., .., 4..] - yf[.., .., 4..]).abs().max().item<float>();
+        Assert.True(boxErr < 0.01 && probErr < 0.02, $"box rel err {boxErr}, prob err {probErr}");
+    }
+}
