@@ -105,6 +105,37 @@ public class PtCheckpointTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Malicious_entry_beside_a_real_model_stays_inert()
+    {
+        // Splice `'evil': os.system('touch <marker>')` into the real checkpoint's top-level dict, just before its final SETITEMS.
+        var marker = NewPath("pwned");
+        var path = NewPath("spliced.pt");
+        using (var src = System.IO.Compression.ZipFile.OpenRead(Pt))
+        using (var fs = File.Create(path))
+        using (var dst = new System.IO.Compression.ZipArchive(fs, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var entry in src.Entries)
+            {
+                using var ms = new MemoryStream();
+                using (var s = entry.Open()) s.CopyTo(ms);
+                var bytes = ms.ToArray();
+                if (entry.FullName.EndsWith("/data.pkl"))
+                {
+                    Assert.Equal("u."u8.ToArray(), bytes[^2..]);
+                    var evil = new PickleBuilder().Str("evil").Global("os", "system").Mark().Str($"touch {marker}").Tuple().Reduce().ToArray()[2..];
+                    bytes = [.. bytes[..^2], .. evil, .. "u."u8.ToArray()];
+                }
+                using var o = dst.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                o.Write(bytes);
+            }
+        }
+        using var w = WeightsFile.Load(path);
+        Assert.Equal(349, w.StateDict.Count);
+        Assert.Equal(80, w.Config.Nc);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
     public void Plain_dict_of_tensors_is_not_a_detection_model()
     {
         var pickle = new PickleBuilder().EmptyDict().Mark().Str("weight").FloatTensor("0", 4).SetItems().Stop().ToArray();
