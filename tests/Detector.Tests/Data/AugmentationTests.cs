@@ -85,10 +85,10 @@ public class AugmentationTests
     }
 
     [Fact]
-    public void Rotation_shear_and_mixup_keep_box_centres_on_their_objects()
+    public void Rotation_and_shear_keep_box_centres_on_their_objects()
     {
         var ds = CocoDataset.Load(ColouredDataset(6), "train");
-        var hyp = new Hyp { HsvH = 0, HsvS = 0, HsvV = 0, Degrees = 8, Shear = 3, Mosaic = 1.0, Mixup = 0 };
+        var hyp = new Hyp { HsvH = 0, HsvS = 0, HsvV = 0, Degrees = 8, Shear = 3, Mosaic = 1.0 };
         using var loader = new DetectionLoader(ds, new LoaderOptions { ImgSize = 160, BatchSize = 6, Workers = 1, Seed = 9, Hyp = hyp });
         using var b = loader.BuildBatch(0, 0);
         AssertBoxesOnColour(b, centreOnly: true);
