@@ -59,7 +59,7 @@ public static class SynthScene
         for (int i = 0; i < acc.Length; i++)
             bytes[i] = (byte)Math.Clamp(baseColour[i % 3] + acc[i] + rng.Uniform(-12, 12), 0, 255);
         var m = new Mat(height, width, MatType.CV_8UC3);
-        m.SetArray(bytes);
+        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, m.Data, bytes.Length);
         int strokes = 4 + rng.NextInt(10);
         for (int k = 0; k < strokes; k++)
         {
