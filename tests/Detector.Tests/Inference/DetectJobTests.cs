@@ -14,7 +14,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
         File.WriteAllText(Path.Combine(src, "notes.txt"), "not an image");
         var outDir = Path.Combine(fx.Dir, "detect");
 
-        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(FrameSource.Open(src), outDir);
+        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(MediaSource.Open(src), outDir);
 
         Assert.Equal(2, summary.Frames);
         Assert.True(File.Exists(Path.Combine(outDir, "bus.jpg")) && File.Exists(Path.Combine(outDir, "zidane.jpg")));
@@ -38,7 +38,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
             for (int i = 0; i < 3; i++) w.Write(im);
         var outDir = Path.Combine(fx.Dir, "detect-video");
 
-        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(FrameSource.Open(video), outDir);
+        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(MediaSource.Open(video), outDir);
 
         Assert.Equal(3, summary.Frames);
         var mp4 = Assert.Single(summary.Outputs);
@@ -55,7 +55,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
     [Fact]
     public void Missing_source_is_named_in_the_error()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => FrameSource.Open("/nonexistent/street.mp4"));
+        var e = Assert.Throws<FileNotFoundException>(() => MediaSource.Open("/nonexistent/street.mp4"));
         Assert.Contains("/nonexistent/street.mp4", e.Message);
     }
 
@@ -64,7 +64,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
     {
         var path = Path.Combine(fx.Dir, "broken.mp4");
         File.WriteAllBytes(path, new byte[4096]);
-        var src = FrameSource.Open(path);
+        var src = MediaSource.Open(path);
         var e = Assert.Throws<InvalidDataException>(() => src.Frames().ToList());
         Assert.Contains("broken.mp4", e.Message);
     }
@@ -72,7 +72,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
     [Fact]
     public void Absent_camera_is_named_in_the_error()
     {
-        var src = FrameSource.Open("7");
+        var src = MediaSource.Open("7");
         Assert.Equal(7, src.CameraIndex);
         var e = Assert.Throws<InvalidDataException>(() => src.Frames().First());
         Assert.Contains("camera 7", e.Message);
