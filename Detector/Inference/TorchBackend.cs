@@ -1,5 +1,6 @@
 using TorchSharp;
 using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Weights;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Inference;
@@ -26,11 +27,20 @@ public sealed class TorchBackend : IDetectorBackend
         _model.to(_device);
     }
 
+    /// <summary>Builds the model a weights file describes (.pt or .safetensors) and loads its weights.</summary>
+    public static TorchBackend Load(string weightsPath, Device? device = null, bool fuse = true)
+    {
+        using var w = WeightsFile.Load(weightsPath);
+        var model = new YoloModel(w.Config);
+        model.LoadStateDictStrict(w.StateDict, weightsPath);
+        return new TorchBackend(model, device, fuse);
+    }
+
     public Tensor Forward(Tensor images)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var output = _model.forward(images.to(_device, ScalarType.Float32));
+        var output = _model.forward(images.to(ScalarType.Float32, _device));
         var decoded = output.Decoded ?? throw new InvalidOperationException("The model returned no decoded predictions in eval mode.");
         return scope.MoveToOuter(decoded.device_type == DeviceType.CPU ? decoded : decoded.cpu());
     }

@@ -40,13 +40,25 @@ public class YoloModelTests
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(fx[names[i]].shape, y.Raw[i].shape);
+            // Seen: ~2e-5 (fp32 convolution order differs between libtorch builds).
             var err = (y.Raw[i] - fx[names[i]]).abs().max().item<float>();
-            Assert.True(err <= 1e-3f, $"{names[i]} max abs error {err}");
+            Assert.True(err <= 1e-4f, $"{names[i]} max abs error {err}");
         }
+
+        // Decoding alone, applied to Ultralytics' own raw outputs, reproduces its pred to fp32 rounding.
+        var decodedRef = model.Head.Decode([fx["p3"], fx["p4"], fx["p5"]]);
+        var decErr = (decodedRef - fx["pred"]).abs().max().item<float>();
+        Assert.True(decErr <= 1e-5f, $"decoding of the reference raw outputs: max abs error {decErr}");
+
+        // End to end: 1e-3 absolute, plus 1e-5 relative because a 2e-5 logit difference becomes ~1.6e-3 px
+        // in the width of a 344 px box ((2*sigmoid)^2 * 373 px anchor).
         Assert.NotNull(y.Decoded);
         Assert.Equal(new long[] { 1, 25200, 85 }, y.Decoded!.shape);
-        var perr = (y.Decoded - fx["pred"]).abs().max().item<float>();
-        Assert.True(perr <= 1e-3f, $"pred max abs error {perr}");
+        var pred = fx["pred"];
+        var excess = ((y.Decoded - pred).abs() - (pred.abs() * 1e-5 + 1e-3)).max().item<float>();
+        Assert.True(excess <= 0, $"pred differs beyond 1e-3 + 1e-5*|pred| (by {excess})");
+        var nonBox = (y.Decoded[.., .., 4..] - pred[.., .., 4..]).abs().max().item<float>();
+        Assert.True(nonBox <= 1e-4f, $"obj/class probabilities max abs error {nonBox}");
     }
 
     [Fact]
