@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Model;
 
-public class YoloModelTests
+public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     static string DTypeName(ScalarType t) => t switch
     {
@@ -42,12 +42,14 @@ public class YoloModelTests
             Assert.Equal(fx[names[i]].shape, y.Raw[i].shape);
             // Seen: ~2e-5 (fp32 convolution order differs between libtorch builds).
             var err = (y.Raw[i] - fx[names[i]]).abs().max().item<float>();
+            log.WriteLine($"{names[i]} max abs error {err:E2}");
             Assert.True(err <= 1e-4f, $"{names[i]} max abs error {err}");
         }
 
         // Decoding alone, applied to Ultralytics' own raw outputs, reproduces its pred to fp32 rounding.
         var decodedRef = model.Head.Decode([fx["p3"], fx["p4"], fx["p5"]]);
         var decErr = (decodedRef - fx["pred"]).abs().max().item<float>();
+        log.WriteLine($"decode(reference raw) vs pred: max abs error {decErr:E2}");
         Assert.True(decErr <= 1e-5f, $"decoding of the reference raw outputs: max abs error {decErr}");
 
         // End to end: 1e-3 absolute, plus 1e-5 relative because a 2e-5 logit difference becomes ~1.6e-3 px
@@ -58,6 +60,7 @@ public class YoloModelTests
         var excess = ((y.Decoded - pred).abs() - (pred.abs() * 1e-5 + 1e-3)).max().item<float>();
         Assert.True(excess <= 0, $"pred differs beyond 1e-3 + 1e-5*|pred| (by {excess})");
         var nonBox = (y.Decoded[.., .., 4..] - pred[.., .., 4..]).abs().max().item<float>();
+        log.WriteLine($"pred max abs error: boxes {(y.Decoded[.., .., ..4] - pred[.., .., ..4]).abs().max().item<float>():E2} px, obj/cls {nonBox:E2}");
         Assert.True(nonBox <= 1e-4f, $"obj/class probabilities max abs error {nonBox}");
     }
 
@@ -73,8 +76,12 @@ public class YoloModelTests
         using var y = model.forward(fx["input"]);
         var err = (y.Decoded! - fx["pred"]).abs().max().item<float>();
         var errFused = (y.Decoded! - fx["pred_fused"]).abs().max().item<float>();
+        log.WriteLine($"fused pred: vs unfused reference {err:E2}, vs Ultralytics fused {errFused:E2}");
         Assert.True(err <= 3e-3f, $"fused pred vs unfused reference: max abs error {err}");
-        Assert.True(errFused <= 3e-3f, $"fused pred vs Ultralytics fused: max abs error {errFused}");
+        // Same weights after folding (identical arithmetic); what remains is convolution rounding, scaled by box size.
+        var pf = fx["pred_fused"];
+        var excess = ((y.Decoded! - pf).abs() - (pf.abs() * 1e-5 + 1e-3)).max().item<float>();
+        Assert.True(excess <= 0, $"fused pred vs Ultralytics fused differs beyond 1e-3 + 1e-5*|pred| (by {excess}; max abs {errFused})");
     }
 
     [Fact]
