@@ -118,11 +118,11 @@ public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
     public void Other_class_counts_size_the_head_and_initialise_its_biases()
     {
         int nc = 3;
-        using var model = new YoloModel(ModelConfig.FromName("yolov5s", nc));
+        using var model = new YoloModel(ModelConfig.FromName("yolov5n", nc));
         var convs = model.Head.Convs;
         Assert.Equal(3, convs.Count);
         Assert.All(convs, c => Assert.Equal(new long[] { (5 + nc) * 3, c.weight!.shape[1], 1, 1 }, c.weight!.shape));
-        Assert.Equal(new long[] { 128, 256, 512 }, convs.Select(c => c.weight!.shape[1]).ToArray());
+        Assert.Equal(new long[] { 64, 128, 256 }, convs.Select(c => c.weight!.shape[1]).ToArray());
         int[] strides = [8, 16, 32];
         for (int i = 0; i < 3; i++)
         {
@@ -139,6 +139,10 @@ public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
         }
         // Anchors buffer in grid units: P5's first anchor (116, 90) / 32.
         Assert.Equal(116f / 32, model.Head.Anchors[2, 0, 0].item<float>(), 6);
+        // PyTorch's default Conv2d init (kaiming_uniform, a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 3*6*6.
+        var w0 = ((Conv)model.Layers[0]).Conv2d.weight!;
+        double wb = 1 / Math.Sqrt(108), wmax = w0.abs().max().item<float>();
+        Assert.InRange(wmax, 0.95 * wb, wb);
         var bn0 = ((Conv)model.Layers[0]).BatchNorm!;
         Assert.Equal(Conv.BnEps, bn0.eps);
         Assert.Equal(Conv.BnMomentum, bn0.momentum);
