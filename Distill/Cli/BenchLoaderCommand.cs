@@ -34,6 +34,8 @@ public static class BenchLoaderCommand
             // Timed from the first request to the n-th batch delivered: thread start-up and each epoch's pipeline
             // refill are part of what a training loop waits for.
             int images = 0, done = 0, epoch = 0;
+            var proc = Process.GetCurrentProcess();
+            var cpu0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             while (done < n)
             {
@@ -45,23 +47,35 @@ public static class BenchLoaderCommand
                 epoch++;
             }
             sw.Stop();
+            proc.Refresh();
+            double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
             double ips = images / sw.Elapsed.TotalSeconds;
             var result = new
             {
                 bench = "loader", data = Path.GetFullPath(pr.GetValue(data)!), split = pr.GetValue(split), img = opts.ImgSize, batch = opts.BatchSize,
                 workers = opts.EffectiveWorkers, cache = opts.Cache, mosaic = opts.Hyp.Mosaic, batches = n, images,
                 seconds = sw.Elapsed.TotalSeconds, images_per_second = ips, seconds_per_batch = sw.Elapsed.TotalSeconds / n,
+                cpu_seconds = cpu, cpu_ms_per_image = 1000 * cpu / images, load_average = LoadAverage(),
                 cores = Environment.ProcessorCount, date = DateTime.UtcNow.ToString("u"),
             };
             var file = pr.GetValue(output) ?? Path.Combine("runs", "bench", $"loader-img{opts.ImgSize}-b{opts.BatchSize}.json");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
             File.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-            var t = new Table().AddColumn("img").AddColumn("batch").AddColumn("workers").AddColumn("images/s").AddColumn("s/batch");
-            t.AddRow(opts.ImgSize.ToString(), opts.BatchSize.ToString(), opts.EffectiveWorkers.ToString(), ips.ToString("F1"), (sw.Elapsed.TotalSeconds / n).ToString("F3"));
+            var t = new Table().AddColumn("img").AddColumn("batch").AddColumn("workers").AddColumn("images/s").AddColumn("s/batch").AddColumn("CPU ms/image");
+            t.AddRow(opts.ImgSize.ToString(), opts.BatchSize.ToString(), opts.EffectiveWorkers.ToString(), ips.ToString("F1"),
+                (sw.Elapsed.TotalSeconds / n).ToString("F3"), (1000 * cpu / images).ToString("F1"));
             AnsiConsole.Write(t);
             AnsiConsole.MarkupLine($"result written to [green]{Markup.Escape(file)}[/]");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The 1-minute load average (Linux), recorded because wall-clock figures mean little on a busy machine.</summary>
+    static double? LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 }
