@@ -18,6 +18,8 @@ public sealed record ApPerClassResult
     public required double[] Px { get; init; }
     /// <summary>Precision on the recall axis Px at IoU .5, one curve per class that has predictions (Ultralytics' py).</summary>
     public required double[][] PrCurves { get; init; }
+    /// <summary>Row of <see cref="UniqueClasses"/> each PR curve belongs to.</summary>
+    public required int[] PrCurveRows { get; init; }
     /// <summary>Per class over confidence Px: precision, recall and F1 (nc x 1000).</summary>
     public required double[][] PCurve { get; init; }
     public required double[][] RCurve { get; init; }
@@ -51,6 +53,7 @@ public static class ApPerClass
         var p = new double[nc][];
         var r = new double[nc][];
         var py = new List<double[]>();
+        var pyRows = new List<int>();
         var x101 = NumpyMath.Linspace(0, 1, 101);
         for (int ci = 0; ci < nc; ci++)
         {
@@ -85,7 +88,7 @@ public static class ApPerClass
             {
                 var (a, mpre, mrec) = ComputeAp(recall[j], precision[j], x101);
                 ap[ci][j] = a;
-                if (j == 0) py.Add(NumpyMath.Interp(px, mrec, mpre));
+                if (j == 0) { py.Add(NumpyMath.Interp(px, mrec, mpre)); pyRows.Add(ci); }
             }
         }
 
@@ -111,7 +114,7 @@ public static class ApPerClass
         {
             Tp = tpOut, Fp = fpOut, P = pAt, R = rAt, F1 = f1At, Ap = ap,
             UniqueClasses = groups.Select(g => (int)g.Key).ToArray(), Nt = nt,
-            Px = px, PrCurves = py.ToArray(), PCurve = p, RCurve = r, F1Curve = f1, BestIndex = best,
+            Px = px, PrCurves = py.ToArray(), PrCurveRows = pyRows.ToArray(), PCurve = p, RCurve = r, F1Curve = f1, BestIndex = best,
         };
     }
 
