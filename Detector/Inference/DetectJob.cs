@@ -21,7 +21,7 @@ public sealed class DetectJob(Predictor predictor)
     /// <summary>Frames over which the fps overlay and the progress rate are averaged.</summary>
     const int RateWindow = 30;
 
-    public DetectSummary Run(FrameSource source, string outDir, IProgress<DetectProgress>? progress = null,
+    public DetectSummary Run(MediaSource source, string outDir, IProgress<DetectProgress>? progress = null,
         Action<string, Mat>? view = null, CancellationToken ct = default)
     {
         Directory.CreateDirectory(outDir);

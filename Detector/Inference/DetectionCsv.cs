@@ -13,8 +13,7 @@ public sealed class DetectionCsv : IDisposable
     public DetectionCsv(string path)
     {
         _csv = CsvWriter.Create(new StreamWriter(path), options: null, leaveOpen: false);
-        _csv.WriteHeader(Columns);
-        _csv.EndRecord();
+        _csv.WriteHeader(Columns); // ends its record itself
     }
 
     public void Write(string source, int frame, IEnumerable<Detection> detections)

@@ -12,7 +12,7 @@ namespace YoloDistill.Detector.Inference;
 /// </summary>
 public static class GreedyNms
 {
-    const int Block = 1024;
+    const int Block = 512;
 
     /// <summary>Indices (int64) of kept boxes, in order, for xyxy boxes already sorted by descending score; at most limit.</summary>
     public static Tensor SortedKeep(Tensor boxes, double iouThres, long limit)

@@ -1,5 +1,6 @@
 using TorchSharp;
 using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Weights;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Inference;
@@ -24,6 +25,15 @@ public sealed class TorchBackend : IDetectorBackend
         _model.eval();
         if (fuse && !_model.IsFused) _model.Fuse();
         _model.to(_device);
+    }
+
+    /// <summary>Builds the model a weights file describes (.pt or .safetensors) and loads its weights.</summary>
+    public static TorchBackend Load(string weightsPath, Device? device = null, bool fuse = true)
+    {
+        using var w = WeightsFile.Load(weightsPath);
+        var model = new YoloModel(w.Config);
+        model.LoadStateDictStrict(w.StateDict, weightsPath);
+        return new TorchBackend(model, device, fuse);
     }
 
     public Tensor Forward(Tensor images)

@@ -36,7 +36,7 @@ public class NonMaxSuppressionTests
     {
         using var scope = NewDisposeScope();
         var rng = new Random(seed);
-        // Clustered boxes so that suppression chains are long and cross the 1024-box blocks.
+        // Clustered boxes so that suppression chains are long and cross the 512-box blocks.
         var boxes = new float[count * 4];
         for (int i = 0; i < count; i++)
         {

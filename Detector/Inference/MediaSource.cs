@@ -8,24 +8,24 @@ namespace YoloDistill.Detector.Inference;
 /// camera index. Problems are reported up front with the file's name: missing path, a folder with no media,
 /// a file OpenCV cannot decode, a camera that does not open.
 /// </summary>
-public sealed class FrameSource
+public sealed class MediaSource
 {
     public string Source { get; }
     public IReadOnlyList<string> Files { get; }
     public int? CameraIndex { get; }
 
-    FrameSource(string source, IReadOnlyList<string> files, int? camera)
+    MediaSource(string source, IReadOnlyList<string> files, int? camera)
     {
         Source = source;
         Files = files;
         CameraIndex = camera;
     }
 
-    public static FrameSource Open(string source)
+    public static MediaSource Open(string source)
     {
         if (string.IsNullOrWhiteSpace(source)) throw new ArgumentException("--source is empty: give an image, a folder, a video or a camera index.");
         if (int.TryParse(source, NumberStyles.None, CultureInfo.InvariantCulture, out var cam) && !File.Exists(source))
-            return new FrameSource(source, [], cam);
+            return new MediaSource(source, [], cam);
         if (Directory.Exists(source))
         {
             var files = Directory.EnumerateFiles(source)
@@ -33,12 +33,12 @@ public sealed class FrameSource
                 .OrderBy(f => f, StringComparer.Ordinal).ToArray();
             if (files.Length == 0)
                 throw new FileNotFoundException($"{source}: the folder holds no images ({string.Join(" ", MediaFormats.Images)}) or videos ({string.Join(" ", MediaFormats.Videos)}).");
-            return new FrameSource(source, files, null);
+            return new MediaSource(source, files, null);
         }
         if (!File.Exists(source)) throw new FileNotFoundException($"{source}: no such file or folder.", source);
         if (!MediaFormats.IsImage(source) && !MediaFormats.IsVideo(source))
             throw new InvalidDataException($"{source}: unsupported file type '{Path.GetExtension(source)}' (images: {string.Join(" ", MediaFormats.Images)}; videos: {string.Join(" ", MediaFormats.Videos)}).");
-        return new FrameSource(source, [source], null);
+        return new MediaSource(source, [source], null);
     }
 
     /// <summary>Frames to expect (images count one each, videos their frame count; null for a camera).</summary>
