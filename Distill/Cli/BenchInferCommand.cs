@@ -1,8 +1,69 @@
 using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using YoloDistill.Detector.Inference;
+using static TorchSharp.torch;
 
 namespace YoloDistill.Distill.Cli;
 
+/// <summary>yolo-distill bench infer: batch-1 forward latency of the fused torch model and of its ONNX export, medians written to a file.</summary>
 public static class BenchInferCommand
 {
-    public static Command Create() => NotBuilt.Create("infer", "Inference latency per frame (torch and onnx backends)");
+    public static Command Create()
+    {
+        var weights = new Option<string>("--weights") { Description = "Weights (.pt, .safetensors, .ckpt)", Required = true };
+        var img = new Option<int>("--img") { Description = "Square input size", DefaultValueFactory = _ => 640 };
+        var runs = new Option<int>("--runs") { Description = "Timed forwards per backend (after 5 warm-up runs)", DefaultValueFactory = _ => 50 };
+        var backends = new Option<string[]>("--backends") { Description = "Backends to time", DefaultValueFactory = _ => ["torch", "onnx"], AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/infer_<weights>_<img>.json)" };
+
+        var cmd = new Command("infer", "Inference latency per frame at batch 1 (torch fused and onnx backends), medians written to a file");
+        foreach (var o in new Option[] { weights, img, runs, backends, output }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            var w = pr.GetValue(weights)!;
+            if (!File.Exists(w)) throw new FileNotFoundException($"{w}: weights file not found.", w);
+            int size = pr.GetValue(img), n = pr.GetValue(runs);
+            var outPath = pr.GetValue(output) ?? Path.Combine("runs", "bench", $"infer_{Path.GetFileNameWithoutExtension(w)}_{size}.json");
+            var work = Path.Combine(Path.GetTempPath(), $"yolo-distill-bench-{Environment.ProcessId}");
+            var results = new List<LatencyResult>();
+            try
+            {
+                foreach (var b in pr.GetValue(backends)!)
+                {
+                    using var be = BackendFactory.Open(w, b, size, "cpu", work);
+                    AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"{b} {size}x{size}", maxValue: n);
+                        results.Add(InferenceBench.Measure(be, size, n, progress: new InlineProgress<int>(i => task.Value = i)));
+                    });
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            }
+
+            var t = new Table().Border(TableBorder.Rounded).AddColumns("backend", "median ms", "min ms", "p90 ms", "runs");
+            foreach (var r in results) t.AddRow(r.Backend, $"{r.MedianMs:0.0}", $"{r.MinMs:0.0}", $"{r.P90Ms:0.0}", r.Runs.ToString());
+            AnsiConsole.Write(t);
+
+            var report = new
+            {
+                weights = Path.GetFullPath(w),
+                img = size,
+                batch = 1,
+                torch_threads = get_num_threads(),
+                cpu_count = Environment.ProcessorCount,
+                date = DateTime.UtcNow.ToString("O"),
+                note = "forward only (fused Conv+BN for torch; ONNX Runtime CPU, graph optimisations on); pre-processing and NMS excluded",
+                results,
+            };
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            File.WriteAllText(outPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
+            return 0;
+        });
+        return cmd;
+    }
 }

@@ -1,8 +1,94 @@
 using System.CommandLine;
+using OpenCvSharp;
+using Spectre.Console;
+using YoloDistill.Detector.Inference;
 
 namespace YoloDistill.Distill.Cli;
 
+/// <summary>
+/// yolo-distill detect (Ultralytics detect.py): boxes on an image, a folder, a video or a camera; annotated images or
+/// mp4 files and detections.csv in runs/detect/expN.
+/// </summary>
 public static class DetectCommand
 {
-    public static Command Create() => NotBuilt.Create("detect", "Run detection on images, a folder, a video or a camera");
+    public static Command Create()
+    {
+        var weights = new Option<string>("--weights") { Description = "Weights (.pt, .safetensors, .ckpt) or an exported .onnx model", Required = true };
+        var source = new Option<string>("--source") { Description = "Image, folder, video file or camera index (0, 1, ...)", Required = true };
+        var conf = new Option<double>("--conf") { Description = "Confidence threshold", DefaultValueFactory = _ => 0.25 };
+        var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.45 };
+        var maxDet = new Option<int>("--max-det") { Description = "Most detections per image", DefaultValueFactory = _ => 1000 };
+        var backend = new Option<string>("--backend") { Description = "torch (fused TorchSharp model) or onnx (ONNX Runtime; weights are exported first unless an .onnx is given)" };
+        backend.AcceptOnlyFromAmong("torch", "onnx");
+        var img = new Option<int>("--img") { Description = "Inference size (pixels)", DefaultValueFactory = _ => 640 };
+        var device = new Option<string?>("--device") { Description = "torch backend: cpu, cuda, cuda:N or auto" };
+        var output = new Option<string?>("--out") { Description = "Output folder (default runs/detect/exp, exp2, ...)" };
+        var view = new Option<bool>("--view") { Description = "Show annotated frames in a window while running (needs a display)" };
+
+        var cmd = new Command("detect", "Run a detector on images, folders, videos or a camera; write annotated copies and detections.csv");
+        foreach (var o in new Option[] { weights, source, conf, iou, maxDet, backend, img, device, output, view }) cmd.Options.Add(o);
+        cmd.SetAction((pr, ct) =>
+        {
+            var w = pr.GetValue(weights)!;
+            var src = MediaSource.Open(pr.GetValue(source)!);
+            var backendName = pr.GetValue(backend) ?? (w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? "onnx" : "torch");
+            var outDir = RunDirectory.Resolve(pr.GetValue(output), "detect");
+            int size = pr.GetValue(img);
+            using var be = BackendFactory.Open(w, backendName, size, pr.GetValue(device), Path.Combine(outDir, "weights"));
+            var predictor = new Predictor(be, new PredictOptions
+            {
+                ImgSize = be.FixedImgSize ?? size, ConfThres = pr.GetValue(conf), IouThres = pr.GetValue(iou), MaxDet = pr.GetValue(maxDet),
+            });
+            Action<string, Mat>? show = pr.GetValue(view) ? Show : null;
+
+            DetectSummary summary = null!;
+            try
+            {
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"detect ({be.Name})", maxValue: 1);
+                        var progress = new InlineProgress<DetectProgress>(p =>
+                        {
+                            if (p.Total is { } total) { task.MaxValue = Math.Max(total, p.Done); task.Value = p.Done; }
+                            else task.IsIndeterminate = true;
+                            task.Description = $"{Markup.Escape(Path.GetFileName(p.Source))} {p.Done} frames, {p.Fps:0.0} fps";
+                        });
+                        summary = new DetectJob(predictor).Run(src, outDir, progress, show, ct);
+                        task.Value = task.MaxValue;
+                    });
+            }
+            finally
+            {
+                if (show is not null) Cv2.DestroyAllWindows();
+            }
+            Report(summary, outDir, be.Name);
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    static void Show(string source, Mat frame)
+    {
+        try
+        {
+            Cv2.ImShow("yolo-distill detect", frame);
+            Cv2.WaitKey(1);
+        }
+        catch (OpenCVException e)
+        {
+            throw new UserFacingException($"--view: cannot open a window ({e.Message}); run without --view on a machine without a display.", e);
+        }
+    }
+
+    static void Report(DetectSummary s, string outDir, string backend)
+    {
+        var t = new Table().Border(TableBorder.Rounded).AddColumn("class").AddColumn(new TableColumn("boxes").RightAligned());
+        foreach (var (name, n) in s.PerClass.OrderByDescending(kv => kv.Value)) t.AddRow(Markup.Escape(name), n.ToString());
+        if (s.PerClass.Count > 0) AnsiConsole.Write(t);
+        AnsiConsole.MarkupLine($"{s.Frames} frames, {s.Detections} detections ({backend}); speed per image: " +
+                               $"{s.MeanPreprocessMs:0.0} ms pre-process, {s.MeanInferenceMs:0.0} ms inference, {s.MeanNmsMs:0.0} ms NMS; {s.Fps:0.0} fps overall");
+        AnsiConsole.MarkupLine($"Results saved to [bold]{Markup.Escape(outDir)}[/] (detections.csv{(s.Outputs.Count > 0 ? $", {s.Outputs.Count} annotated file(s)" : "")})");
+    }
 }

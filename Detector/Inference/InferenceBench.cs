@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Inference;
+
+/// <summary>Latency of one backend at batch 1: median and spread of a forward pass (pre- and post-processing excluded).</summary>
+public sealed record LatencyResult(string Backend, int ImgSize, int Runs, double MedianMs, double MinMs, double P90Ms);
+
+public static class InferenceBench
+{
+    /// <summary>Times <paramref name="runs"/> forwards of a (1,3,img,img) input after <paramref name="warmup"/> untimed ones.</summary>
+    public static LatencyResult Measure(IDetectorBackend backend, int img, int runs = 50, int warmup = 5, IProgress<int>? progress = null)
+    {
+        if (runs < 1) throw new ArgumentException($"--runs {runs} must be at least 1.");
+        using var x = full(new long[] { 1, 3, img, img }, 0.5f);
+        for (int i = 0; i < warmup; i++) backend.Forward(x).Dispose();
+        var ms = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            backend.Forward(x).Dispose();
+            ms[i] = sw.Elapsed.TotalMilliseconds;
+            progress?.Report(i + 1);
+        }
+        Array.Sort(ms);
+        return new LatencyResult(backend.Name, img, runs, Median(ms), ms[0], ms[(int)Math.Min(runs - 1, Math.Ceiling(0.9 * runs) - 1)]);
+    }
+
+    static double Median(double[] sorted) => sorted.Length % 2 == 1
+        ? sorted[sorted.Length / 2]
+        : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}

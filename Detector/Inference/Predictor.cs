@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using OpenCvSharp;
+using YoloDistill.Detector.Common;
+using YoloDistill.Detector.Data;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Inference;
+
+/// <summary>What one image produced, with the time spent in each stage (milliseconds), as detect.py reports them.</summary>
+public sealed record Prediction(IReadOnlyList<Detection> Detections, double PreprocessMs, double InferenceMs, double NmsMs)
+{
+    public double TotalMs => PreprocessMs + InferenceMs + NmsMs;
+}
+
+/// <summary>
+/// detect.py for one BGR image: letterbox, forward through a backend, NMS, boxes scaled back to the original image.
+/// </summary>
+public sealed class Predictor(IDetectorBackend backend, PredictOptions? options = null)
+{
+    public PredictOptions Options { get; } = Resolve(backend, options ?? new PredictOptions());
+    public IDetectorBackend Backend => backend;
+
+    static PredictOptions Resolve(IDetectorBackend b, PredictOptions o)
+    {
+        if (b.FixedImgSize is { } fixedSize && o.ImgSize != fixedSize)
+            throw new ArgumentException($"The {b.Name} model takes {fixedSize}x{fixedSize} input only; --img {o.ImgSize} does not fit (export with --dynamic or use --img {fixedSize}).");
+        if (o.ImgSize <= 0 || o.ImgSize % b.MaxStride != 0)
+            throw new ArgumentException($"--img {o.ImgSize} must be a positive multiple of the stride {b.MaxStride}.");
+        return o with { Auto = o.Auto ?? b.FixedImgSize is null };
+    }
+
+    public Prediction Predict(Mat bgr)
+    {
+        if (bgr.Empty()) throw new ArgumentException("Cannot run detection on an empty image.");
+        using var scope = NewDisposeScope();
+        var sw = Stopwatch.StartNew();
+        var (input, shape) = Letterbox.Preprocess(bgr, Options.ImgSize, Options.Auto!.Value, backend.MaxStride);
+        double pre = sw.Elapsed.TotalMilliseconds;
+
+        sw.Restart();
+        var pred = backend.Forward(input);
+        double infer = sw.Elapsed.TotalMilliseconds;
+
+        sw.Restart();
+        var nms = new NmsOptions(Options.ConfThres, Options.IouThres, Options.Classes, Options.Agnostic, MultiLabel: false, Options.MaxDet);
+        var dets = NonMaxSuppression.Run(pred, nms)[0];
+        var scaled = BoxOps.ScaleBoxes(dets, (int)input.shape[2], (int)input.shape[3], shape);
+        var result = ToDetections(scaled);
+        double post = sw.Elapsed.TotalMilliseconds;
+        return new Prediction(result, pre, infer, post);
+    }
+
+    /// <summary>(n,6) x1,y1,x2,y2,conf,cls -> records, read in one copy.</summary>
+    Detection[] ToDetections(Tensor dets)
+    {
+        int n = (int)dets.shape[0];
+        if (n == 0) return [];
+        var v = dets.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var names = backend.Names;
+        var result = new Detection[n];
+        for (int i = 0; i < n; i++)
+        {
+            int c = (int)v[6 * i + 5];
+            result[i] = new Detection(c, c >= 0 && c < names.Count ? names[c] : $"class{c}", v[6 * i + 4],
+                v[6 * i], v[6 * i + 1], v[6 * i + 2], v[6 * i + 3]);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,144 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Model;
+
+/// <summary>
+/// The YOLOv5 (v6/v7) detector built from <see cref="Architecture"/> at a scale; submodules live in `model`
+/// (a ModuleList) so the state-dict keys are Ultralytics' (`model.0.conv.weight` ... `model.24.m.2.bias`).
+/// </summary>
+public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
+{
+#pragma warning disable IDE1006
+    readonly ModuleList<nn.Module> model;
+#pragma warning restore IDE1006
+    readonly nn.Module[] layers;
+    readonly int[][] from;
+    readonly bool[] keep;
+
+    /// <summary>Layers whose outputs feed Detect: the P3, P4, P5 neck outputs.</summary>
+    public static readonly int[] FeatureLayers = [17, 20, 23];
+
+    public ModelConfig Config { get; }
+    public Detect Head { get; }
+    /// <summary>Output channels of each layer (Detect excluded).</summary>
+    public IReadOnlyList<long> Channels { get; }
+    public IReadOnlyList<nn.Module> Layers => layers;
+    public bool IsFused { get; private set; }
+
+    public YoloModel(ModelConfig cfg) : base("DetectionModel")
+    {
+        Config = cfg;
+        double gd = cfg.DepthMultiple, gw = cfg.WidthMultiple;
+        var specs = Architecture.Layers;
+        var built = new List<nn.Module>();
+        var ch = new List<long>();
+        from = new int[specs.Length][];
+        keep = new bool[specs.Length];
+        Detect? head = null;
+        for (int i = 0; i < specs.Length; i++)
+        {
+            var s = specs[i];
+            from[i] = s.From.Select(f => f < 0 ? i + f : f).ToArray();
+            foreach (var f in s.From) if (f >= 0) keep[f] = true;
+            long c1 = i == 0 ? 3 : ch[from[i][0]];
+            long c2 = s.Module is "Conv" or "C3" or "SPPF" ? Architecture.MakeDivisible(s.Channels * gw) : c1;
+            int n = Architecture.Depth(s.Repeats, gd);
+            nn.Module layer;
+            switch (s.Module)
+            {
+                case "Conv": layer = new Conv(c1, c2, s.Kernel, s.Stride, s.Padding >= 0 ? s.Padding : null); break;
+                case "C3": layer = new C3(c1, c2, n, s.Shortcut); break;
+                case "SPPF": layer = new SPPF(c1, c2, s.Kernel); break;
+                case "Upsample": layer = new Upsample(2); break;
+                case "Concat":
+                    c2 = from[i].Sum(f => ch[f]);
+                    layer = new Concat(1);
+                    break;
+                case "Detect":
+                    head = new Detect(cfg.Nc, cfg.AnchorsPx, cfg.Strides, from[i].Select(f => ch[f]).ToArray());
+                    layer = head;
+                    break;
+                default: throw new InvalidOperationException($"Unknown module {s.Module} in the architecture.");
+            }
+            built.Add(layer);
+            ch.Add(c2);
+        }
+        Head = head!;
+        Channels = ch.Take(specs.Length - 1).ToArray();
+        layers = built.ToArray();
+        model = new ModuleList<nn.Module>(layers);
+        // Registered by hand: RegisterComponents would also pick up the Head property's backing field.
+        register_module("model", model);
+    }
+
+    public override YoloOutput forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        int nLayers = layers.Length;
+        var outputs = new Tensor?[nLayers];
+        Tensor cur = x;
+        Tensor[]? raw = null;
+        for (int i = 0; i < nLayers; i++)
+        {
+            var layer = layers[i];
+            var prevIdx = i - 1;
+            switch (layer)
+            {
+                case Concat cat:
+                    cur = cat.forward(from[i].Select(f => f == i - 1 ? cur : outputs[f]!).ToArray());
+                    break;
+                case Detect det:
+                    raw = det.forward(from[i].Select(f => outputs[f]!).ToArray());
+                    break;
+                case nn.Module<Tensor, Tensor> single:
+                    var next = single.forward(cur);
+                    // Free the previous output right away unless a later layer reads it (or it is the caller's input).
+                    if (i > 0 && !keep[prevIdx]) cur.Dispose();
+                    cur = next;
+                    break;
+            }
+            if (raw is null && keep[i]) outputs[i] = cur;
+        }
+        var features = FeatureLayers.Select(f => outputs[f]!).ToArray();
+        Tensor? decoded = training ? null : Head.Decode(raw!);
+        var result = new YoloOutput { Raw = raw!, Features = features, Decoded = decoded };
+        foreach (var t in raw!) scope.MoveToOuter(t);
+        foreach (var t in features) scope.MoveToOuter(t);
+        if (decoded is not null) scope.MoveToOuter(decoded);
+        return result;
+    }
+
+    /// <summary>Folds every Conv's BatchNorm into its convolution (Ultralytics model.fuse()) for faster inference.</summary>
+    public void Fuse()
+    {
+        foreach (var (_, mod) in named_modules())
+            if (mod is Conv c) c.Fuse();
+        IsFused = true;
+    }
+
+    /// <summary>
+    /// Copies a state dict whose keys and shapes must match this model one to one (Ultralytics keys);
+    /// any missing, extra or mis-shaped key is an error naming the key.
+    /// </summary>
+    public void LoadStateDictStrict(IReadOnlyDictionary<string, Tensor> source, string origin = "state dict")
+    {
+        var own = state_dict();
+        var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
+        var extra = source.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new InvalidDataException($"{origin}: keys do not match {Config.ModelName} (missing: {string.Join(", ", missing.Take(5))}; " +
+                                           $"unexpected: {string.Join(", ", extra.Take(5))}).");
+        using var _ = no_grad();
+        foreach (var (k, t) in own)
+        {
+            var src = source[k];
+            // A 0-d scalar (num_batches_tracked) may arrive as shape [1] from readers that cannot express 0-d tensors.
+            bool scalarLike = src.numel() == 1 && t.numel() == 1 && src.dim() <= 1 && t.dim() <= 1;
+            if (!src.shape.SequenceEqual(t.shape) && !scalarLike)
+                throw new InvalidDataException($"{origin}: '{k}' has shape [{string.Join(",", src.shape)}], the model expects [{string.Join(",", t.shape)}].");
+            t.copy_(scalarLike ? src.reshape(t.shape) : src);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Distill.Distillation;
+
+/// <summary>
+/// One convolution per level from the student's feature channels to the teacher's, so that features of detectors of
+/// different widths can be compared. Trained with the student (its parameters go into the optimizer), saved beside
+/// it in checkpoints for resume, never exported: the deployed student is the plain detector.
+/// Parameter names are "adapters.{level}.weight" / ".bias" when registered under the name "adapters".
+/// </summary>
+public sealed class Adapters : nn.Module<Tensor[], Tensor[]>
+{
+    /// <summary>The name the adapters' parameters are prefixed with in checkpoints.</summary>
+    public const string ModuleName = "adapters";
+
+    readonly ModuleList<Conv2d> convs;
+
+    public IReadOnlyList<long> StudentChannels { get; }
+    public IReadOnlyList<long> TeacherChannels { get; }
+    public AdapterKind Kind { get; }
+
+    public Adapters(IReadOnlyList<long> studentChannels, IReadOnlyList<long> teacherChannels, AdapterKind kind = AdapterKind.Conv1x1)
+        : base(ModuleName)
+    {
+        if (studentChannels.Count != teacherChannels.Count)
+            throw new ArgumentException($"The student has {studentChannels.Count} feature levels and the teacher {teacherChannels.Count}; adapters need the same number.");
+        StudentChannels = studentChannels.ToArray();
+        TeacherChannels = teacherChannels.ToArray();
+        Kind = kind;
+        int k = kind == AdapterKind.Conv3x3 ? 3 : 1;
+        convs = new ModuleList<Conv2d>(studentChannels
+            .Select((c, i) => nn.Conv2d(c, teacherChannels[i], k, padding: k / 2, bias: true))
+            .ToArray());
+        RegisterComponents();
+    }
+
+    /// <summary>Number of levels.</summary>
+    public int Count => convs.Count;
+
+    public Tensor Adapt(int level, Tensor studentFeature) => convs[level].forward(studentFeature);
+
+    public override Tensor[] forward(Tensor[] studentFeatures)
+    {
+        if (studentFeatures.Length != convs.Count)
+            throw new ArgumentException($"Adapters were built for {convs.Count} levels but got {studentFeatures.Length} feature maps.");
+        return studentFeatures.Select((f, i) => convs[i].forward(f)).ToArray();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) convs.Dispose();
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,148 @@
+using TorchSharp;
+using YoloDistill.Detector.Model;
+using YoloDistill.Distill.Distillation;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Distill.Tests.Distillation;
+
+public class LossTests
+{
+    static Tensor T(float[] v, params long[] shape) => tensor(v).view(shape);
+
+    [Fact]
+    public void Fgfi_sums_masked_squares_over_channels_and_divides_by_twice_the_on_cells()
+    {
+        // Level 0: cell (0,0) on, channels 1 and 3 against 0 -> 1 + 9 = 10; cell (0,1) off (its 2 and 4 do not count).
+        // Level 1: the single cell on, (2 - 0.5)^2 = 2.25. N_pos = 2 -> (10 + 2.25) / (2 * 2) = 3.0625.
+        using var s0 = T([1, 2, 3, 4], 1, 2, 1, 2).requires_grad_();
+        using var t0 = zeros(1, 2, 1, 2);
+        using var m0 = tensor(new[] { true, false }).view(1, 1, 2);
+        using var s1 = T([2], 1, 1, 1, 1).requires_grad_();
+        using var t1 = T([0.5f], 1, 1, 1, 1);
+        using var m1 = tensor(new[] { true }).view(1, 1, 1);
+        using var loss = FgfiLoss.Compute([s0, s1], [t0, t1], [m0, m1]);
+        Assert.Equal(3.0625f, loss.item<float>(), 6);
+        loss.backward();
+        // d/ds = 2 (s - t) / (2 N_pos) on the on cells, 0 elsewhere.
+        Assert.Equal(new[] { 0.5f, 0f, 1.5f, 0f }, s0.grad!.data<float>().ToArray());
+        Assert.Equal(0.75f, s1.grad!.item<float>(), 6);
+    }
+
+    [Fact]
+    public void Fgfi_with_no_cell_on_is_zero_and_keeps_the_graph()
+    {
+        using var s = randn(2, 3, 4, 4).requires_grad_();
+        using var t = randn(2, 3, 4, 4);
+        using var m = zeros(2, 4, 4, dtype: ScalarType.Bool);
+        using var loss = FgfiLoss.Compute([s], [t], [m]);
+        Assert.Equal(0f, loss.item<float>());
+        Assert.True(loss.requires_grad);
+        loss.backward();
+        Assert.Equal(0f, s.grad!.abs().sum().item<float>());
+    }
+
+    [Fact]
+    public void Fgfi_rejects_mismatched_shapes()
+    {
+        using var s = zeros(1, 3, 4, 4);
+        using var t = zeros(1, 4, 4, 4);
+        using var m = zeros(1, 4, 4, dtype: ScalarType.Bool);
+        Assert.Throws<ArgumentException>(() => FgfiLoss.Compute([s], [t], [m]));
+        using var m2 = zeros(1, 2, 4, dtype: ScalarType.Bool);
+        Assert.Throws<ArgumentException>(() => FgfiLoss.Compute([s], [s], [m2]));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0.01)]
+    [InlineData(0, 100, 0.0001)]
+    [InlineData(49, 100, 0.005)]
+    [InlineData(99, 100, 0.01)]
+    [InlineData(5000, 100, 0.01)]
+    public void Fgfi_warmup_ramps_linearly(long iteration, long warmup, double expected) =>
+        Assert.Equal(expected, FgfiLoss.WeightAt(0.01, iteration, warmup), 12);
+
+    [Fact]
+    public void Cwd_is_kl_of_spatial_softmaxes_averaged_over_images_and_channels()
+    {
+        // Channel 0: teacher uniform (.5,.5), student softmax(0, ln 3) = (.25,.75): KL = .5 ln 2 + .5 ln(2/3) = .5 ln(4/3).
+        // Channel 1: identical -> 0. Sum / (N*C = 2).
+        using var t = T([0, 0, 1, 2], 1, 2, 1, 2);
+        using var s = T([0, (float)Math.Log(3), 1, 2], 1, 2, 1, 2).requires_grad_();
+        using var loss = CwdLoss.Compute([s], [t], tau: 1);
+        Assert.Equal(0.5 * Math.Log(4.0 / 3) / 2, loss.item<float>(), 6);
+        loss.backward();
+        Assert.NotNull(s.grad);
+    }
+
+    [Fact]
+    public void Cwd_temperature_softens_and_scales_by_tau_squared_and_levels_add()
+    {
+        using var t = T([0, (float)Math.Log(3)], 1, 1, 1, 2);
+        using var s = zeros(1, 1, 1, 2);
+        double e = Math.Exp(Math.Log(3) / 2), p0 = 1 / (1 + e), p1 = e / (1 + e);
+        double kl = p0 * Math.Log(p0 / 0.5) + p1 * Math.Log(p1 / 0.5);
+        using var loss = CwdLoss.Compute([s], [t], tau: 2);
+        Assert.Equal(4 * kl, loss.item<float>(), 5);
+        using var two = CwdLoss.Compute([s, s], [t, t], tau: 2);
+        Assert.Equal(8 * kl, two.item<float>(), 5);
+        Assert.Throws<ArgumentException>(() => CwdLoss.Compute([s], [t], tau: 0));
+    }
+
+    static double Bce(double x, double y) => Math.Max(x, 0) - x * y + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    static double Sig(double x) => 1 / (1 + Math.Exp(-x));
+
+    [Fact]
+    public void Kd_is_soft_bce_weighted_by_teacher_objectness()
+    {
+        // One level, one image, one anchor, a 1x2 grid, nc = 2 (outputs: 4 box, obj, 2 classes = 7).
+        float[] tv = [9, 9, 9, 9, (float)Math.Log(3), 0, 1, 9, 9, 9, 9, -1, 2, -2];
+        float[] sv = [0, 0, 0, 0, 0, 0.5f, -1, 0, 0, 0, 0, 1, 0, 0];
+        using var t = T(tv, 1, 1, 1, 2, 7);
+        using var s = T(sv, 1, 1, 1, 2, 7).requires_grad_();
+        foreach (var temp in new[] { 1.0, 2.0 })
+        {
+            double num = 0, den = 0;
+            for (int c = 0; c < 2; c++)
+            {
+                int o = 7 * c;
+                double w = Sig(tv[o + 4]);
+                double cell = Bce(sv[o + 4] / temp, Sig(tv[o + 4] / temp))
+                    + (Bce(sv[o + 5] / temp, Sig(tv[o + 5] / temp)) + Bce(sv[o + 6] / temp, Sig(tv[o + 6] / temp))) / 2;
+                num += w * cell;
+                den += w;
+            }
+            using var loss = KdLoss.Compute([s], [t], temp);
+            Assert.Equal(temp * temp * num / den, loss.item<float>(), 5);
+        }
+        // One cell by hand: student logits 0 against σ(ln 3) = .75 and σ(0) = .5; BCE with a 0 logit is ln 2 whatever
+        // the target, so obj + mean class = 2 ln 2, and the single weight cancels.
+        using var t1 = T([0, 0, 0, 0, (float)Math.Log(3), 0], 1, 1, 1, 1, 6);
+        using var s1 = zeros(new long[] { 1, 1, 1, 1, 6 });
+        using var one = KdLoss.Compute([s1], [t1], 1.0);
+        Assert.Equal(2 * Math.Log(2), one.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Kd_gradient_is_zero_when_student_equals_teacher()
+    {
+        using var t = randn(new long[] { 2, 3, 4, 4, 8 });
+        using var s = t.clone().requires_grad_();
+        using var loss = KdLoss.Compute([s], [t], 2.0);
+        loss.backward();
+        Assert.True(s.grad!.abs().max().item<float>() < 1e-6);
+    }
+
+    [Fact]
+    public void Kd_needs_same_classes_levels_and_anchors()
+    {
+        var a = ModelConfig.FromName("yolov5s", 80);
+        KdLoss.CheckCompatible(a, ModelConfig.FromName("yolov5n", 80));
+        var e1 = Assert.Throws<ArgumentException>(() => KdLoss.CheckCompatible(a, ModelConfig.FromName("yolov5n", 3)));
+        Assert.Contains("nc=80", e1.Message);
+        var other = ModelConfig.FromName("yolov5n", 80) with { AnchorsPx = [[10, 14, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]] };
+        Assert.Throws<ArgumentException>(() => KdLoss.CheckCompatible(a, other));
+        using var s = zeros(new long[] { 1, 3, 2, 2, 85 });
+        using var t = zeros(new long[] { 1, 3, 2, 2, 8 });
+        Assert.Throws<ArgumentException>(() => KdLoss.Compute([s], [t]));
+    }
+}
