@@ -153,7 +153,7 @@ public sealed class Trainer : IDisposable
         else
         {
             var val = CocoDataset.Load(_o.Data, _o.ValSplit);
-            _validator = new CocoMapValidator(val, _o.ImgSize, _o.BatchSize * 2, Math.Max(1, _o.EffectiveWorkers(Environment.ProcessorCount)), _device);
+            _validator = new EpochValidator(val, _o.ImgSize, _o.BatchSize * 2, Math.Max(1, _o.EffectiveWorkers(Environment.ProcessorCount) * 2));
         }
 
         if (resumeFrom is null)
@@ -210,7 +210,7 @@ public sealed class Trainer : IDisposable
         var total = Stopwatch.StartNew();
         int nb = _loader.BatchCount, nw = WarmupIterations, epochs = _o.Epochs;
         int accumulate = _o.Accumulate;
-        var lastVal = new ValidationResult(double.NaN, double.NaN, 0, 0, 0, 0, 0);
+        var lastVal = new EpochValidation(0, 0, 0, 0, 0, 0, 0);
         EpochResult? lastRow = null;
         bool stop = false;
         int epoch = _startEpoch;

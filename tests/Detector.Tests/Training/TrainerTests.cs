@@ -1,4 +1,6 @@
+using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
+using YoloDistill.Detector.Weights;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Training;
@@ -38,6 +40,9 @@ public class TrainerTests
         double Val(EpochResult r) => r.ValBox + r.ValObj + r.ValCls;
         Assert.True(Train(rows[^1]) < Train(rows[0]), $"train loss did not fall: {string.Join(" ", rows.Select(Train))}");
         Assert.True(Val(rows[^1]) < Val(rows[0]), $"val loss did not fall: {string.Join(" ", rows.Select(Val))}");
+        Assert.All(rows, r => Assert.InRange(r.Precision, 0, 1));
+        Assert.All(rows, r => Assert.InRange(r.Recall, 0, 1));
+        Assert.All(rows, r => Assert.InRange(r.Map50, r.Map5095, 1));
         // Warmup: the bias group starts near warmup_bias_lr, the others near 0.
         Assert.True(rows[0].Lr0 > 0.09 && rows[0].Lr1 < 0.001, $"lr0 {rows[0].Lr0}, lr1 {rows[0].Lr1}");
         Assert.True(Checkpoint.IsCheckpoint(Path.Combine(dir, "weights", "last.ckpt")));
@@ -57,10 +62,16 @@ public class TrainerTests
         var data = SynthCoco.Write(seed: 1);
         var dirA = Directory.CreateTempSubdirectory("runA").FullName;
         var dirB = Directory.CreateTempSubdirectory("runB").FullName;
-        using (var a = new Trainer(Options(data, dirA, 2), new Hyp())) a.Run();
+        // Both runs start from one weights file: the seeded initialisation draws from torch's global generator, which
+        // tests running in parallel also use.
+        var init = Path.Combine(dirA, "init.safetensors");
+        var cfg = ModelConfig.FromName("yolov5n", 2, ["red", "blue"]);
+        using (var m = new YoloModel(cfg)) WeightsFile.SaveSafeTensors(init, m.state_dict(), cfg);
+        TrainOptions Opt(string dir) => Options(data, dir, 2) with { Weights = init };
+        using (var a = new Trainer(Opt(dirA), new Hyp())) a.Run();
 
         using (var cts = new CancellationTokenSource())
-        using (var b = new Trainer(Options(data, dirB, 2), new Hyp()))
+        using (var b = new Trainer(Opt(dirB), new Hyp()))
         {
             b.EpochProgress = new Sync<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
