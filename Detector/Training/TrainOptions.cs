@@ -26,11 +26,11 @@ public sealed record TrainOptions
     public bool NoPlots { get; init; }
     public string Device { get; init; } = "auto";
     public bool MultiScale { get; init; }
-    public bool SingleCls { get; init; }
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.SGD;
     /// <summary>Requested loader workers; see <see cref="EffectiveWorkers"/>.</summary>
     public int Workers { get; init; } = 8;
     public bool CosLr { get; init; }
+    /// <summary>Label smoothing epsilon; when non-zero it replaces the hyp file's label_smoothing (train.py: hyp["label_smoothing"] = opt.label_smoothing).</summary>
     public double LabelSmoothing { get; init; }
     /// <summary>EarlyStopping patience in epochs without fitness improvement (0 disables).</summary>
     public int Patience { get; init; } = 100;
