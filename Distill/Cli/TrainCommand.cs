@@ -40,14 +40,16 @@ public static class TrainCommand
         var closeMosaic = new Option<int>("--close-mosaic") { Description = "Disable mosaic for the final N epochs (0 = never, as v7.0)", DefaultValueFactory = _ => d.CloseMosaic };
         var valEvery = new Option<int>("--val-every") { Description = "Validate every N epochs (the last is always validated)", DefaultValueFactory = _ => d.ValEvery };
         var cache = new Option<bool>("--cache") { Description = "Cache decoded images in RAM" };
+        var threads = new Option<int>("--threads") { Description = "torch intra-op threads (0 = libtorch default; 1 is faster on a busy machine)", DefaultValueFactory = _ => 0 };
 
         var cmd = new Command("train", "Train a YOLOv5 detector on a COCO-format folder (Ultralytics v7.0 recipe)");
         foreach (var o in new Option[] { data, trainSplit, valSplit, weights, cfg, hyp, epochs, batch, img, rect, resume, nosave, noval, noplots, device,
                                          multiScale, optimizer, workers, project, output, cosLr, labelSmoothing, patience, freeze, savePeriod, seed,
-                                         closeMosaic, valEvery, cache })
+                                         closeMosaic, valEvery, cache, threads })
             cmd.Options.Add(o);
         cmd.SetAction((pr, ct) =>
         {
+            if (pr.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(pr.GetValue(threads));
             var resumeDir = pr.GetValue(resume);
             Trainer trainer;
             if (!string.IsNullOrEmpty(resumeDir))
