@@ -45,13 +45,15 @@ public static class BoxOps
     public static Tensor BoxIou(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();
-        var area1 = BoxArea(a);
-        var area2 = BoxArea(b);
-        var lt = maximum(a.index(TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(0, 2)), b.index(TensorIndex.Slice(), TensorIndex.Slice(0, 2)));
-        var rb = minimum(a.index(TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(2, 4)), b.index(TensorIndex.Slice(), TensorIndex.Slice(2, 4)));
-        var wh = (rb - lt).clamp_min(0);
-        var inter = wh.select(2, 0) * wh.select(2, 1);
-        var union = area1.unsqueeze(1) + area2 - inter;
+        // Column vectors against rows: every intermediate is a contiguous (N, M) matrix, with the same float ops as torchvision.
+        var p = a.unsqueeze(2).unbind(1);      // 4 x (N, 1)
+        var q = b.unbind(1);                   // 4 x (M)
+        var w = (minimum(p[2], q[2]) - maximum(p[0], q[0])).clamp_min_(0);
+        var h = (minimum(p[3], q[3]) - maximum(p[1], q[1])).clamp_min_(0);
+        var inter = w * h;
+        var area1 = (p[2] - p[0]) * (p[3] - p[1]);
+        var area2 = (q[2] - q[0]) * (q[3] - q[1]);
+        var union = area1 + area2 - inter;
         return scope.MoveToOuter(inter / union);
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,17 +13,23 @@ public static class BatchTensor
         if (images.Count == 0) throw new ArgumentException("no images to batch");
         int h = images[0].Height, w = images[0].Width;
         long plane = (long)h * w * 3;
-        var buffer = new byte[plane * images.Count];
-        for (int i = 0; i < images.Count; i++)
+        using var u8 = torch.empty([images.Count, h, w, 3], ScalarType.Byte);
+        using (var dst = u8.data<byte>())
         {
-            var m = images[i];
-            if (m.Height != h || m.Width != w || m.Type() != MatType.CV_8UC3)
-                throw new ArgumentException($"batch image {i} is {m.Width}x{m.Height} {m.Type()}, expected {w}x{h} CV_8UC3");
-            if (m.IsContinuous()) Marshal.Copy(m.Data, buffer, (int)(i * plane), (int)plane);
-            else
-                for (int y = 0; y < h; y++) Marshal.Copy(m.Ptr(y), buffer, (int)(i * plane + (long)y * w * 3), w * 3);
+            for (int i = 0; i < images.Count; i++)
+            {
+                var m = images[i];
+                if (m.Height != h || m.Width != w || m.Type() != MatType.CV_8UC3)
+                    throw new ArgumentException($"batch image {i} is {m.Width}x{m.Height} {m.Type()}, expected {w}x{h} CV_8UC3");
+                using var owned = m.IsContinuous() ? null : m.Clone();
+                var src = owned ?? m;
+                unsafe
+                {
+                    // straight from OpenCV's buffer into the tensor: the only copy before the float conversion
+                    dst.CopyFrom(new ReadOnlySpan<byte>((void*)src.Data, (int)plane), 0, i * plane);
+                }
+            }
         }
-        using var u8 = torch.tensor(buffer, [images.Count, h, w, 3], ScalarType.Byte);
         var output = torch.empty([images.Count, 3, h, w], ScalarType.Float32);
         // BGR -> RGB while going HWC -> CHW: channel c of the output is channel 2-c of the input.
         for (int c = 0; c < 3; c++)

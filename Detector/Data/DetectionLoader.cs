@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,12 @@ public sealed class DetectionLoader : IDisposable
     /// <summary>Per-batch (height, width) in rect mode, else null (every batch is ImgSize square).</summary>
     public IReadOnlyList<(int H, int W)>? BatchShapes { get; }
     public int BatchCount => (Dataset.Count + Options.BatchSize - 1) / Options.BatchSize;
+
+    static DetectionLoader()
+    {
+        // As Ultralytics' dataloaders.py does: OpenCV's own thread pool would fight the loader's workers for the cores.
+        Cv2.SetNumThreads(0);
+    }
 
     public DetectionLoader(CocoDataset dataset, LoaderOptions options)
     {

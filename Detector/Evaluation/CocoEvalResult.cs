@@ -13,8 +13,14 @@ public sealed class CocoEvalResult
     /// <summary>AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl (-1 where nothing was valid).</summary>
     public required double[] Stats { get; init; }
     public required IReadOnlyList<CategoryAp> PerCategory { get; init; }
-    /// <summary>Precision [T, R, K, A, M] flattened in C order, -1 for absent categories (pycocotools' eval['precision']).</summary>
+    /// <summary>
+    /// pycocotools' eval['precision'] at the largest maxDets (the only slice summarize() reads), stored [K, A, T, R]
+    /// in C order, -1 for categories without ground truth; see <see cref="PrecisionAt"/>.
+    /// </summary>
     public required double[] Precision { get; init; }
+    internal int T, R, A;
+    /// <summary>eval['precision'][t, r, k, a, -1].</summary>
+    public double PrecisionAt(int t, int r, int k, int a) => Precision[((k * A + a) * T + t) * R + r];
     /// <summary>Recall [T, K, A, M] flattened in C order (pycocotools' eval['recall']).</summary>
     public required double[] Recall { get; init; }
     /// <summary>The 12 lines pycocotools' summarize() prints.</summary>
@@ -24,6 +30,7 @@ public sealed class CocoEvalResult
     {
         int K = cats.Length;
         var stats = new double[12];
+        var buf = new double[p.T * p.R * K];
         var lines = new string[12];
         int md = p.MaxDets[^1];
         (bool ap, double? iou, string area, int maxDets)[] rows =
@@ -36,58 +43,56 @@ public sealed class CocoEvalResult
         for (int i = 0; i < rows.Length; i++)
         {
             var (ap, iou, area, maxDets) = rows[i];
-            stats[i] = SummarizeOne(p, K, precision, recall, ap, iou, area, maxDets);
+            stats[i] = SummarizeOne(p, K, precision, recall, ap, iou, area, maxDets, buf);
             lines[i] = Line(p, ap, iou, area, maxDets, stats[i]);
         }
 
         var perCat = new CategoryAp[K];
-        var buf = new List<double>(p.T * p.R);
         for (int k = 0; k < K; k++)
         {
-            buf.Clear();
-            for (int t = 0; t < p.T; t++)
-                for (int r = 0; r < p.R; r++)
-                {
-                    double v = precision[(((t * p.R + r) * K + k) * p.A + 0) * p.M + (p.M - 1)];
-                    if (v > -1) buf.Add(v);
-                }
-            perCat[k] = new CategoryAp(cats[k].Id, cats[k].Name, buf.Count == 0 ? -1 : NumpyMath.Mean(buf.ToArray()));
+            int nv = 0;
+            foreach (double v in precision.AsSpan(k * p.A * p.T * p.R, p.T * p.R)) // area 'all', every t and r
+                if (v > -1) buf[nv++] = v;
+            perCat[k] = new CategoryAp(cats[k].Id, cats[k].Name, nv == 0 ? -1 : NumpyMath.Mean(buf.AsSpan(0, nv)));
         }
-        return new CocoEvalResult { Stats = stats, PerCategory = perCat, Precision = precision, Recall = recall, SummaryLines = lines };
+        return new CocoEvalResult
+        {
+            Stats = stats, PerCategory = perCat, Precision = precision, Recall = recall, SummaryLines = lines,
+            T = p.T, R = p.R, A = p.A,
+        };
     }
 
     /// <summary>_summarize: mean of the selected precision (or recall) entries that are &gt; -1, in numpy's C order.</summary>
-    static double SummarizeOne(CocoEvalParams p, int K, double[] precision, double[] recall, bool ap, double? iouThr, string areaLbl, int maxDets)
+    static double SummarizeOne(CocoEvalParams p, int K, double[] precision, double[] recall, bool ap, double? iouThr, string areaLbl, int maxDets, double[] vals)
     {
         var ts = iouThr is { } thr ? Enumerable.Range(0, p.T).Where(t => p.IouThrs[t] == thr).ToArray() : Enumerable.Range(0, p.T).ToArray();
         var aind = Enumerable.Range(0, p.A).Where(a => p.AreaLabels[a] == areaLbl).ToArray();
         var mind = Enumerable.Range(0, p.M).Where(m => p.MaxDets[m] == maxDets).ToArray();
-        var vals = new List<double>();
-        if (aind.Length == 1 && mind.Length == 1)
+        if (aind.Length != 1 || mind.Length != 1 || (ap && mind[0] != p.M - 1)) return -1;
+        int a = aind[0], m = mind[0];
+        // Entries are visited in numpy's C order of s[t, r, k] (precision) or s[t, k] (recall) before the mean.
+        int n = 0;
+        foreach (int t in ts)
         {
-            int a = aind[0], m = mind[0];
-            foreach (int t in ts)
+            if (ap)
             {
-                if (ap)
-                {
-                    for (int r = 0; r < p.R; r++)
-                        for (int k = 0; k < K; k++)
-                        {
-                            double v = precision[(((t * p.R + r) * K + k) * p.A + a) * p.M + m];
-                            if (v > -1) vals.Add(v);
-                        }
-                }
-                else
-                {
+                for (int r = 0; r < p.R; r++)
                     for (int k = 0; k < K; k++)
                     {
-                        double v = recall[((t * K + k) * p.A + a) * p.M + m];
-                        if (v > -1) vals.Add(v);
+                        double v = precision[((k * p.A + a) * p.T + t) * p.R + r];
+                        if (v > -1) vals[n++] = v;
                     }
+            }
+            else
+            {
+                for (int k = 0; k < K; k++)
+                {
+                    double v = recall[((t * K + k) * p.A + a) * p.M + m];
+                    if (v > -1) vals[n++] = v;
                 }
             }
         }
-        return vals.Count == 0 ? -1 : NumpyMath.Mean(vals.ToArray());
+        return n == 0 ? -1 : NumpyMath.Mean(vals.AsSpan(0, n));
     }
 
     /// <summary>' {:&lt;18} {} @[ IoU={:&lt;9} | area={:&gt;6s} | maxDets={:&gt;3d} ] = {:0.3f}'.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace YoloDistill.Detector.Evaluation;
 
 /// <summary>
@@ -24,7 +26,8 @@ public sealed class CocoEvaluator(CocoEvalParams? parameters = null)
     {
         var p = Params;
         int K = gt.Categories.Length, I = gt.ImageIds.Length;
-        var precision = new double[p.T * p.R * K * p.A * p.M];
+        // Precision is kept for the largest maxDets only, the one summarize() reads; layout [K, A, T, R].
+        var precision = new double[K * p.A * p.T * p.R];
         var recall = new double[p.T * K * p.A * p.M];
         Array.Fill(precision, -1.0);
         Array.Fill(recall, -1.0);
@@ -33,7 +36,7 @@ public sealed class CocoEvaluator(CocoEvalParams? parameters = null)
         var (dtOrder, dtStart) = GroupByCategoryAndImage(dt, K, I);
         Parallel.For(0, K, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
         {
-            var cat = new CategoryWork(p, gt.Annotations, dt, k, K);
+            var cat = new CategoryWork(p, gt.Annotations, dt, k, K, dtStart[(k + 1) * I] - dtStart[k * I]);
             for (int img = 0; img < I; img++)
             {
                 int key = k * I + img;
@@ -60,34 +63,52 @@ public sealed class CocoEvaluator(CocoEvalParams? parameters = null)
     }
 
     /// <summary>Per-category state: evaluateImg results of every image, then accumulate over them.</summary>
-    sealed class CategoryWork(CocoEvalParams p, CocoBoxes gt, CocoBoxes dt, int k, int K)
+    sealed class CategoryWork
     {
-        readonly List<double> scores = [];
-        readonly List<int> ranks = [];
-        // codes[a][t] holds, per kept detection (image order, then score order), Ignored / TruePositive / FalsePositive.
-        readonly List<byte>[][] codes = Enumerable.Range(0, p.A).Select(_ => Enumerable.Range(0, p.T).Select(_ => new List<byte>()).ToArray()).ToArray();
-        readonly long[] nonIgnoredGt = new long[p.A];
+        readonly CocoEvalParams p;
+        readonly CocoBoxes gt, dt;
+        readonly int k, K, capacity;
+        int n; // detections kept so far, in image order then score order (pycocotools' concatenation order)
+        readonly double[] score;
+        readonly int[] rank;
+        // codes[(a * T + t) * capacity + i]: Ignored / TruePositive / FalsePositive of kept detection i.
+        readonly byte[] codes;
+        readonly long[] nonIgnoredGt;
+        int[] sortBuf = new int[16], tmpBuf = new int[16], candS = new int[16];
+        double[] candIou = new double[16], iouBuf = new double[64];
+        readonly double candidateIou;
 
-        public void EvaluateImage(ReadOnlySpan<int> gIdx, ReadOnlySpan<int> dIdxUnsorted)
+        public CategoryWork(CocoEvalParams p, CocoBoxes gt, CocoBoxes dt, int k, int K, int capacity)
         {
-            int maxDet = p.MaxDets[^1];
-            var dSorted = dIdxUnsorted.ToArray();
-            // np.argsort(-score, kind='mergesort'): score descending, ties in file order.
-            var keys = dSorted.Select(i => -dt.Score[i]).ToArray();
-            var positions = Enumerable.Range(0, dSorted.Length).ToArray();
-            Array.Sort(positions, (x, y) => { int c = keys[x].CompareTo(keys[y]); return c != 0 ? c : x.CompareTo(y); });
-            int D = Math.Min(maxDet, dSorted.Length), G = gIdx.Length, T = p.T;
-            var d = new int[D];
-            for (int i = 0; i < D; i++) d[i] = dSorted[positions[i]];
+            (this.p, this.gt, this.dt, this.k, this.K, this.capacity) = (p, gt, dt, k, K, capacity);
+            score = new double[capacity];
+            rank = new int[capacity];
+            codes = ArrayPool<byte>.Shared.Rent(p.A * p.T * capacity);
+            nonIgnoredGt = new long[p.A];
+            candidateIou = Math.Min(p.IouThrs.Min(), 1 - 1e-10);
+        }
+
+        public void EvaluateImage(ReadOnlySpan<int> gIdx, ReadOnlySpan<int> dIdx)
+        {
+            if (sortBuf.Length < dIdx.Length) { sortBuf = new int[dIdx.Length * 2]; tmpBuf = new int[dIdx.Length * 2]; }
+            var sorted = sortBuf.AsSpan(0, dIdx.Length);
+            dIdx.CopyTo(sorted);
+            StableSort.ByScoreDescending(sorted, dt.Score, tmpBuf);
+            int D = Math.Min(p.MaxDets[^1], sorted.Length), G = gIdx.Length, T = p.T;
+            var d = sorted[..D];
+            int first = n;
+            for (int i = 0; i < D; i++) { score[n] = dt.Score[d[i]]; rank[n] = i; n++; }
 
             var ious = BoxIou(d, gIdx);
-            for (int i = 0; i < D; i++) { scores.Add(dt.Score[d[i]]); ranks.Add(i); }
-
-            var ig = new bool[G];
-            var order = new int[G];
-            var matchedGt = new bool[G];
-            var dtMatchId = new long[D];
-            var dtIgFromGt = new bool[D];
+            Span<bool> ig = G <= 256 ? stackalloc bool[G] : new bool[G];
+            Span<bool> crowd = G <= 256 ? stackalloc bool[G] : new bool[G];
+            Span<int> order = G <= 256 ? stackalloc int[G] : new int[G];
+            Span<bool> matchedGt = G <= 256 ? stackalloc bool[G] : new bool[G];
+            Span<bool> igS = G <= 256 ? stackalloc bool[G] : new bool[G];
+            Span<long> dtMatchId = D <= 128 ? stackalloc long[D] : new long[D];
+            Span<bool> dtIgFromGt = D <= 128 ? stackalloc bool[D] : new bool[D];
+            Span<int> candStart = D < 128 ? stackalloc int[D + 1] : new int[D + 1];
+            if (candS.Length < D * G) { candS = new int[D * G * 2]; candIou = new double[D * G * 2]; }
             for (int a = 0; a < p.A; a++)
             {
                 var (lo, hi) = p.AreaRanges[a];
@@ -100,57 +121,75 @@ public sealed class CocoEvaluator(CocoEvalParams? parameters = null)
                 }
                 nonIgnoredGt[a] += nOk;
                 for (int g = 0, j = nOk; g < G; g++) if (ig[g]) order[j++] = g;
+                // Ground truth in matching order: non-ignored first, file order within each group.
+                for (int s = 0; s < G; s++) { igS[s] = ig[order[s]]; crowd[s] = gt.Crowd[gIdx[order[s]]]; }
+
+                // Candidates per detection: ground truths with IoU >= .5 (the lowest threshold) in matching order. The
+                // others can never be matched, and skipping them cannot skip pycocotools' early stop either: that stop
+                // fires at the first ignored gt, and every gt after it is ignored too.
+                int nCand = 0;
+                for (int di = 0; di < D; di++)
+                {
+                    candStart[di] = nCand;
+                    if (ious == null) continue;
+                    int row = di * G;
+                    for (int s = 0; s < G; s++)
+                    {
+                        double v = ious[row + order[s]];
+                        if (v >= candidateIou) { candS[nCand] = s; candIou[nCand] = v; nCand++; }
+                    }
+                }
+                candStart[D] = nCand;
 
                 for (int t = 0; t < T; t++)
                 {
-                    Array.Clear(matchedGt);
+                    matchedGt.Clear();
                     double thr = Math.Min(p.IouThrs[t], 1 - 1e-10);
                     for (int di = 0; di < D; di++)
                     {
                         double best = thr;
                         int m = -1;
-                        if (ious != null)
+                        for (int c = candStart[di], end = candStart[di + 1]; c < end; c++)
                         {
-                            for (int s = 0; s < G; s++)
-                            {
-                                int g = order[s];
-                                if (matchedGt[s] && !gt.Crowd[gIdx[g]]) continue;
-                                if (m > -1 && !ig[order[m]] && ig[g]) break;
-                                double v = ious[di * G + g];
-                                if (v < best) continue;
-                                best = v;
-                                m = s;
-                            }
+                            int s = candS[c];
+                            if (matchedGt[s] && !crowd[s]) continue;
+                            if (m > -1 && !igS[m] && igS[s]) break;
+                            double v = candIou[c];
+                            if (v < best) continue;
+                            best = v;
+                            m = s;
                         }
                         if (m == -1) { dtMatchId[di] = 0; dtIgFromGt[di] = false; continue; }
-                        dtIgFromGt[di] = ig[order[m]];
+                        dtIgFromGt[di] = igS[m];
                         dtMatchId[di] = gt.Id[gIdx[order[m]]];
                         matchedGt[m] = true;
                     }
-                    var list = codes[a][t];
+                    int baseIdx = (a * T + t) * capacity + first;
                     for (int di = 0; di < D; di++)
                     {
                         // pycocotools tests "matched" as dtMatches != 0, i.e. through the gt id.
                         bool matched = dtMatchId[di] != 0;
                         double area = dt.Area[d[di]];
                         bool ignore = dtIgFromGt[di] || (!matched && (area < lo || area > hi));
-                        list.Add(ignore ? Ignored : matched ? TruePositive : FalsePositive);
+                        codes[baseIdx + di] = ignore ? Ignored : matched ? TruePositive : FalsePositive;
                     }
                 }
             }
         }
 
         /// <summary>maskUtils.iou for boxes (D x G, row-major); crowd gts use the detection area as union. Null when either side is empty.</summary>
-        double[]? BoxIou(int[] d, ReadOnlySpan<int> g)
+        double[]? BoxIou(ReadOnlySpan<int> d, ReadOnlySpan<int> g)
         {
             if (d.Length == 0 || g.Length == 0) return null;
             int G = g.Length;
-            var o = new double[d.Length * G];
+            if (iouBuf.Length < d.Length * G) iouBuf = new double[d.Length * G * 2];
+            var o = iouBuf;
+            Array.Clear(o, 0, d.Length * G);
             for (int j = 0; j < G; j++)
             {
                 int gi = g[j];
                 double gx = gt.X[gi], gy = gt.Y[gi], gw = gt.W[gi], gh = gt.H[gi], ga = gw * gh;
-                bool crowd = gt.Crowd[gi];
+                bool isCrowd = gt.Crowd[gi];
                 for (int i = 0; i < d.Length; i++)
                 {
                     int di = d[i];
@@ -160,55 +199,86 @@ public sealed class CocoEvaluator(CocoEvalParams? parameters = null)
                     double h = Math.Min(dh + dy, gh + gy) - Math.Max(dy, gy);
                     if (h <= 0) continue;
                     double inter = w * h;
-                    double u = crowd ? da : da + ga - inter;
+                    double u = isCrowd ? da : da + ga - inter;
                     o[i * G + j] = inter / u;
                 }
             }
             return o;
         }
 
+        /// <summary>
+        /// accumulate() for this category. Precision is only evaluated where it can matter: pycocotools reads the
+        /// right-to-left running maximum of tp/(tp+fp+eps) at the first index whose recall reaches each threshold;
+        /// that index is a true positive (recall only grows there) or index 0, and precision never rises between
+        /// true positives, so the running maximum over true positives alone gives the same doubles.
+        /// </summary>
         public void Accumulate(double[] precision, double[] recall)
         {
-            int T = p.T, R = p.R, A = p.A, M = p.M, n = scores.Count;
-            var score = scores.ToArray();
-            var rank = ranks.ToArray();
-            var rc = new double[n];
-            var pr = new double[n];
-            var inds = new int[R];
-            var codeArrays = codes.Select(row => row.Select(l => l.ToArray()).ToArray()).ToArray();
+            int T = p.T, R = p.R, A = p.A, M = p.M;
+            // One stable sort of all kept detections; each maxDet subset keeps that order (the order is total).
+            var all = new int[n];
+            for (int i = 0; i < n; i++) all[i] = i;
+            StableSort.ByScoreDescending(all, score, new int[n]);
+            // Codes gathered into score order once, so the scans below read memory in sequence.
+            var sortedCodes = ArrayPool<byte>.Shared.Rent(codes.Length);
+            for (int row = 0; row < A * T; row++)
+            {
+                var src = codes.AsSpan(row * capacity, n);
+                var dst = sortedCodes.AsSpan(row * capacity, n);
+                for (int i = 0; i < n; i++) dst[i] = src[all[i]];
+            }
+            var prAtTp = new double[n + 1];
+            var sel = new int[n];
             for (int m = 0; m < M; m++)
             {
                 int maxDet = p.MaxDets[m];
-                // Concatenate each image's first maxDet detections, then a stable sort on -score (mergesort).
-                var sel = Enumerable.Range(0, n).Where(i => rank[i] < maxDet).ToArray();
-                Array.Sort(sel, (x, y) => { int c = (-score[x]).CompareTo(-score[y]); return c != 0 ? c : x.CompareTo(y); });
-                int nd = sel.Length;
+                // Positions (in score order) of the detections within each image's first maxDet.
+                int nd = 0;
+                for (int i = 0; i < n; i++) if (rank[all[i]] < maxDet) sel[nd++] = i;
                 for (int a = 0; a < A; a++)
                 {
                     long npig = nonIgnoredGt[a];
                     if (npig == 0) continue;
                     for (int t = 0; t < T; t++)
                     {
-                        var code = codeArrays[a][t];
-                        long tp = 0, fp = 0;
+                        var code = sortedCodes.AsSpan((a * T + t) * capacity, n);
+                        int tp = 0, fp = 0;
+                        bool needPrecision = m == M - 1;
                         for (int i = 0; i < nd; i++)
                         {
                             byte c = code[sel[i]];
-                            if (c == TruePositive) tp++;
+                            if (c == TruePositive)
+                            {
+                                tp++;
+                                if (!needPrecision) continue;
+                                double tpd = tp;
+                                prAtTp[tp] = tpd / ((double)fp + tpd + Spacing1);
+                            }
                             else if (c == FalsePositive) fp++;
-                            double tpd = tp, fpd = fp;
-                            rc[i] = tpd / npig;
-                            pr[i] = tpd / (fpd + tpd + Spacing1);
                         }
-                        recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0;
-                        for (int i = nd - 1; i > 0; i--)
-                            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-                        NumpyMath.SearchSortedLeft(rc.AsSpan(0, nd), p.RecThrs, inds);
+                        recall[((t * K + k) * A + a) * M + m] = nd > 0 ? (double)tp / npig : 0;
+                        if (!needPrecision) continue;
+                        for (int c = tp - 1; c >= 1; c--)
+                            if (prAtTp[c + 1] > prAtTp[c]) prAtTp[c] = prAtTp[c + 1];
+                        var qOut = precision.AsSpan(((k * A + a) * T + t) * R, R);
+                        int next = 1; // smallest true-positive count whose recall may reach the threshold
                         for (int r = 0; r < R; r++)
-                            precision[(((t * R + r) * K + k) * A + a) * M + m] = inds[r] < nd ? pr[inds[r]] : 0.0;
+                        {
+                            double thr = p.RecThrs[r];
+                            double q;
+                            if (nd > 0 && 0.0 >= thr) q = tp > 0 ? Math.Max(0.0, prAtTp[1]) : 0.0; // index 0
+                            else
+                            {
+                                while (next <= tp && (double)next / npig < thr) next++;
+                                q = next <= tp ? prAtTp[next] : 0.0;
+                            }
+                            qOut[r] = q;
+                        }
                     }
                 }
             }
+            ArrayPool<byte>.Shared.Return(sortedCodes);
+            ArrayPool<byte>.Shared.Return(codes);
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class TorchBackend : IDetectorBackend
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var output = _model.forward(images.to_type(ScalarType.Float32).to(_device));
+        var output = _model.forward(images.to(ScalarType.Float32, _device));
         var decoded = output.Decoded ?? throw new InvalidOperationException("The model returned no decoded predictions in eval mode.");
         return scope.MoveToOuter(decoded.device_type == DeviceType.CPU ? decoded : decoded.cpu());
     }

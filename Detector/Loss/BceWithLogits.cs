@@ -15,7 +15,7 @@ internal sealed class BceWithLogits : IDisposable
 
     public BceWithLogits(double posWeight, double focalGamma, Device device, double focalAlpha = 0.25)
     {
-        _posWeight = tensor(new[] { (float)posWeight }, device: device);
+        _posWeight = tensor(new[] { (float)posWeight }, device: device).DetachFromDisposeScope();
         _gamma = focalGamma;
         _alpha = focalAlpha;
     }

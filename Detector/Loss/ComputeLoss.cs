@@ -112,7 +112,10 @@ public sealed class ComputeLoss : IDisposable
         _state = null;
     }
 
-    /// <summary>Per-device constants: anchors in grid units, neighbour offsets and the BCE criteria with their pos_weight.</summary>
+    /// <summary>
+    /// Per-device constants: anchors in grid units, neighbour offsets and the BCE criteria with their pos_weight.
+    /// Created lazily inside the caller's dispose scope, so they are detached from it to outlive the step.
+    /// </summary>
     sealed class DeviceState : IDisposable
     {
         public Device Device { get; }
@@ -128,9 +131,10 @@ public sealed class ComputeLoss : IDisposable
             for (int i = 0; i < cfg.NumLevels; i++)
             {
                 using var px = tensor(cfg.AnchorsPx[i], device: device).view(-1, 2);
-                Anchors[i] = px / (float)cfg.Strides[i];
+                Anchors[i] = (px / (float)cfg.Strides[i]).DetachFromDisposeScope();
             }
-            Offsets = tensor(new float[] { 0, 0, 1, 0, 0, 1, -1, 0, 0, -1 }, device: device).view(5, 2) * 0.5;
+            using var offsets = tensor(new float[] { 0, 0, 1, 0, 0, 1, -1, 0, 0, -1 }, device: device).view(5, 2);
+            Offsets = (offsets * 0.5).DetachFromDisposeScope();
             BceCls = new BceWithLogits(hyp.ClsPw, hyp.FlGamma, device);
             BceObj = new BceWithLogits(hyp.ObjPw, hyp.FlGamma, device);
         }

@@ -25,8 +25,8 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         using var a = cv1.forward(x);
         var b = cv2.forward(a);
         if (!add) return b;
-        // In inference the branch output is ours alone, so the residual is added in place.
-        if (!training) return b.add_(x);
+        // Without autograd the branch output is ours alone, so the residual is added in place.
+        if (!training && !is_grad_enabled()) return b.add_(x);
         var s = x + b;
         b.Dispose();
         return s;

@@ -49,8 +49,8 @@ public sealed class Conv : nn.Module<Tensor, Tensor>
             y.Dispose();
             y = z;
         }
-        // In-place activation saves a full-size copy; autograd needs the pre-activation values when training.
-        if (training) 
+        // In-place activation saves a full-size copy; only safe when no autograd graph is being recorded.
+        if (training || is_grad_enabled())
         {
             var a = nn.functional.silu(y);
             y.Dispose();

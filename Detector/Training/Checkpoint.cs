@@ -28,6 +28,9 @@ public static class Checkpoint
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>True when these first bytes of a file are the checkpoint magic.</summary>
+    public static bool HasMagic(ReadOnlySpan<byte> head) => head.Length >= 8 && head[..8].SequenceEqual(Magic);
+
     /// <summary>True when the file starts with the checkpoint magic (cheap; does not validate the rest).</summary>
     public static bool IsCheckpoint(string path)
     {

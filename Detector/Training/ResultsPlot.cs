@@ -27,14 +27,16 @@ public static class ResultsPlot
         const int cols = 5;
         int nrows = (series.Count + cols - 1) / cols;
         var multi = new Multiplot { Layout = new ScottPlot.MultiplotLayouts.Grid(nrows, cols) };
-        var xs = rows.Select(r => (double)r.Epoch).ToArray();
         foreach (var (title, get) in series)
         {
             var plot = new Plot();
-            var ys = rows.Select(get).ToArray();
-            var sc = plot.Add.Scatter(xs, ys);
-            sc.MarkerSize = rows.Count <= 30 ? 4 : 0;
-            sc.LineWidth = 1.5f;
+            var pts = rows.Select(r => (X: (double)r.Epoch, Y: get(r))).Where(p => double.IsFinite(p.Y)).ToArray();
+            if (pts.Length > 0)
+            {
+                var sc = plot.Add.Scatter(pts.Select(p => p.X).ToArray(), pts.Select(p => p.Y).ToArray());
+                sc.MarkerSize = rows.Count <= 30 ? 4 : 0;
+                sc.LineWidth = 1.5f;
+            }
             plot.Title(title, 12);
             plot.Axes.Bottom.Label.Text = "epoch";
             multi.AddPlot(plot);

@@ -56,11 +56,15 @@ public static partial class ConfigInference
         else names = Enumerable.Range(0, nc).Select(i => $"class{i}").ToArray();
 
         var strides = meta.Strides ?? [8, 16, 32];
-        if (strides.Length != 3)
-            throw new InvalidDataException($"{source}: {strides.Length} strides given, a P5 YOLOv5 has 3.");
+        if (strides.Length != 3 || strides[0] <= 0 || strides[1] <= strides[0] || strides[2] <= strides[1])
+            throw new InvalidDataException($"{source}: strides [{string.Join(", ", strides)}] are not 3 increasing positive values as a P5 YOLOv5 has.");
 
-        using var px = anchors.to(ScalarType.Float32) * tensor(strides).view(-1, 1, 1);
-        var anchorsPx = Enumerable.Range(0, 3).Select(i => px[i].flatten().data<float>().ToArray()).ToArray();
+        float[][] anchorsPx;
+        using (NewDisposeScope())
+        {
+            var px = anchors.to(ScalarType.Float32) * tensor(strides).view(-1, 1, 1);
+            anchorsPx = Enumerable.Range(0, 3).Select(i => px[i].flatten().data<float>().ToArray()).ToArray();
+        }
 
         return new ModelConfig
         {

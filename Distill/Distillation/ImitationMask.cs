@@ -82,47 +82,43 @@ public static class ImitationMask
         return stack([cx - hw, cy - hh, cx + hw, cy + hh], 1);
     }
 
-    /// <summary>Anchor boxes (H·W·na, 4) xyxy in pixels, ordered (y, x, anchor) so a view (H·W, na) groups a cell's anchors.</summary>
-    internal static Tensor AnchorBoxes(long h, long w, int stride, float[] anchorsPx, Device device)
+    /// <summary>
+    /// IoU of every box with every anchor of a level, (n, na, H, W). Anchors sit on a regular grid and boxes are
+    /// axis-aligned, so the overlap factorises: width overlap depends on (box, anchor, x) only and height overlap on
+    /// (box, anchor, y); one outer product gives the intersections, keeping the (n, na, H, W) work to a few passes.
+    /// </summary>
+    internal static Tensor LevelIou(Tensor gt, long h, long w, int stride, float[] anchorsPx, Device device)
     {
         int na = anchorsPx.Length / 2;
-        var ys = (arange(h, float32, device) + 0.5f) * stride;
-        var xs = (arange(w, float32, device) + 0.5f) * stride;
-        var grid = meshgrid([ys, xs], indexing: "ij");
-        var cy = grid[0].reshape(-1, 1).expand(-1, na);
-        var cx = grid[1].reshape(-1, 1).expand(-1, na);
         var wh = tensor(anchorsPx, float32).to(device).view(na, 2);
-        var aw = wh[.., 0].unsqueeze(0) / 2;
-        var ah = wh[.., 1].unsqueeze(0) / 2;
-        return stack([cx - aw, cy - ah, cx + aw, cy + ah], 2).reshape(-1, 4);
+        var aw = wh[.., 0].view(1, na, 1);
+        var ah = wh[.., 1].view(1, na, 1);
+        var xs = ((arange(w, float32, device) + 0.5f) * stride).view(1, 1, w);
+        var ys = ((arange(h, float32, device) + 0.5f) * stride).view(1, 1, h);
+        var bx1 = gt[.., 0].view(-1, 1, 1); var by1 = gt[.., 1].view(-1, 1, 1);
+        var bx2 = gt[.., 2].view(-1, 1, 1); var by2 = gt[.., 3].view(-1, 1, 1);
+        var iw = (minimum(bx2, xs + aw / 2) - maximum(bx1, xs - aw / 2)).clamp_(min: 0);   // (n, na, W)
+        var ih = (minimum(by2, ys + ah / 2) - maximum(by1, ys - ah / 2)).clamp_(min: 0);   // (n, na, H)
+        var inter = ih.unsqueeze(3) * iw.unsqueeze(2);                                         // (n, na, H, W)
+        var areaG = ((bx2 - bx1) * (by2 - by1)).unsqueeze(3);                                  // (n, 1, 1, 1)
+        var areaA = (aw * ah).unsqueeze(3);                                                    // (1, na, 1, 1)
+        var union = (areaG + areaA - inter).clamp_(min: 1e-9);
+        return inter.div_(union);
     }
 
     static Tensor LevelMask(Tensor gt, Tensor imageIndex, int batchSize, long h, long w, int stride, float[] anchorsPx,
         double psi, Device device)
     {
-        int na = anchorsPx.Length / 2;
         var union = zeros(batchSize, h * w, dtype: float32, device: device);
-        if (gt.shape[0] > 0)
+        long n = gt.shape[0];
+        if (n > 0)
         {
-            var anchors = AnchorBoxes(h, w, stride, anchorsPx, device);
-            var iou = PairwiseIou(gt, anchors);                                    // (n, H·W·na)
-            var best = iou.amax([1], keepdim: true);                               // M_g
+            var iou = LevelIou(gt, h, w, stride, anchorsPx, device);                 // (n, na, H, W)
+            var best = iou.view(n, -1).amax([1]).view(n, 1, 1, 1);                    // M_g
             // IoU > ψ·M_g, strictly, as in the FGFI reference code; a degenerate box (M_g = 0) marks nothing.
-            var on = iou.gt(best * psi).view(gt.shape[0], h * w, na).any(2);      // (n, H·W)
+            var on = iou.gt(best * psi).any(1).view(n, h * w);                      // (n, H·W)
             union.index_add_(0, imageIndex, on.to(float32), 1);
         }
         return union.gt(0).view(batchSize, h, w);
-    }
-
-    static Tensor PairwiseIou(Tensor a, Tensor b)
-    {
-        var a1 = a.unsqueeze(1);
-        var b1 = b.unsqueeze(0);
-        var iw = (minimum(a1[.., .., 2], b1[.., .., 2]) - maximum(a1[.., .., 0], b1[.., .., 0])).clamp_(min: 0);
-        var ih = (minimum(a1[.., .., 3], b1[.., .., 3]) - maximum(a1[.., .., 1], b1[.., .., 1])).clamp_(min: 0);
-        var inter = iw * ih;
-        var areaA = ((a[.., 2] - a[.., 0]) * (a[.., 3] - a[.., 1])).unsqueeze(1);
-        var areaB = ((b[.., 2] - b[.., 0]) * (b[.., 3] - b[.., 1])).unsqueeze(0);
-        return inter / (areaA + areaB - inter).clamp_(min: 1e-9);
     }
 }

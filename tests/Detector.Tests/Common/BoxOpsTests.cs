@@ -86,5 +86,10 @@ public class BoxOpsTests
             Assert.Equal(expected[i], derived[i], 3);
             Assert.Equal(expected[i], recorded[i], 3);
         }
+        // Plain (n, 4) boxes work too, and an empty set stays empty.
+        var four = BoxOps.ScaleBoxes(boxes.narrow(1, 0, 4), 640, 640, 1080, 810);
+        Assert.Equal(new long[] { 3, 4 }, four.shape);
+        Assert.Equal(new float[] { 0, 0, 810, 1080 }, four[0].data<float>().ToArray());
+        Assert.Equal(new long[] { 0, 6 }, BoxOps.ScaleBoxes(zeros(0, 6), 640, 640, 1080, 810).shape);
     }
 }

@@ -36,7 +36,7 @@ public class NonMaxSuppressionTests
     {
         using var scope = NewDisposeScope();
         var rng = new Random(seed);
-        // Clustered boxes so that suppression chains are long and cross the 1024-box blocks.
+        // Clustered boxes so that suppression chains are long and cross the 512-box blocks.
         var boxes = new float[count * 4];
         for (int i = 0; i < count; i++)
         {
@@ -50,6 +50,18 @@ public class NonMaxSuppressionTests
         Assert.Equal(expected, actual.Select(i => (int)i).ToList());
         var limited = GreedyNms.SortedKeep(tensor(boxes).view(count, 4), thr, 7).data<long>().ToArray();
         Assert.Equal(expected.Take(7), limited.Select(i => (int)i));
+    }
+
+    [Fact]
+    public void Threshold_compares_float_iou_with_the_double_threshold()
+    {
+        using var scope = NewDisposeScope();
+        // 0.45 as float is 0.44999999 (< 0.45): a float IoU equal to it is not above 0.45, the next float is.
+        float f = 0.45f, next = MathF.BitIncrement(f);
+        Assert.Equal(new[] { false, true }, GreedyNms.Above(tensor(new[] { f, next }), 0.45).data<bool>().ToArray());
+        // 0.3 as float is 0.30000001 (> 0.3), so a float IoU equal to it is above 0.3, the float below it is not.
+        Assert.Equal(new[] { true }, GreedyNms.Above(tensor(new[] { 0.3f }), 0.3).data<bool>().ToArray());
+        Assert.Equal(new[] { false }, GreedyNms.Above(tensor(new[] { MathF.BitDecrement(0.3f) }), 0.3).data<bool>().ToArray());
     }
 
     /// <summary>torchvision's CPU kernel: float32 IoU = inter / (area_i + area_j - inter), suppress when &gt; thr.</summary>

@@ -83,6 +83,21 @@ public class ComputeLossTests
         Assert.True(c[1] < a[1] && c[2] < a[2], "focal loss down-weights easy examples");
     }
 
+    [Fact]
+    public void Cached_constants_survive_the_dispose_scope_of_the_first_step()
+    {
+        using var file = SafeTensors.Load(RefData.Require("reference/loss_bus_zidane.safetensors"));
+        var p = new[] { "p3", "p4", "p5" }.Select(k => file[k]).ToArray();
+        using var loss = NewLoss();
+        float first, second;
+        using (var step = NewDisposeScope())
+            first = loss.Compute(p, file["targets"]).loss.item<float>();
+        using (var step = NewDisposeScope())
+            second = loss.Compute(p, file["targets"]).loss.item<float>();
+        Assert.Equal(first, second);
+        AssertRelative(file["loss_total"], tensor(new[] { second }), 1e-4);
+    }
+
     static void AssertRelative(Tensor expected, Tensor actual, double rel)
     {
         var e = expected.data<float>().ToArray();

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Model;
 
-public class YoloModelTests
+public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     static string DTypeName(ScalarType t) => t switch
     {
@@ -40,13 +40,28 @@ public class YoloModelTests
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(fx[names[i]].shape, y.Raw[i].shape);
+            // Seen: ~2e-5 (fp32 convolution order differs between libtorch builds).
             var err = (y.Raw[i] - fx[names[i]]).abs().max().item<float>();
-            Assert.True(err <= 1e-3f, $"{names[i]} max abs error {err}");
+            log.WriteLine($"{names[i]} max abs error {err:E2}");
+            Assert.True(err <= 1e-4f, $"{names[i]} max abs error {err}");
         }
+
+        // Decoding alone, applied to Ultralytics' own raw outputs, reproduces its pred to fp32 rounding.
+        var decodedRef = model.Head.Decode([fx["p3"], fx["p4"], fx["p5"]]);
+        var decErr = (decodedRef - fx["pred"]).abs().max().item<float>();
+        log.WriteLine($"decode(reference raw) vs pred: max abs error {decErr:E2}");
+        Assert.True(decErr <= 1e-5f, $"decoding of the reference raw outputs: max abs error {decErr}");
+
+        // End to end: 1e-3 absolute, plus 1e-5 relative because a 2e-5 logit difference becomes ~1.6e-3 px
+        // in the width of a 344 px box ((2*sigmoid)^2 * 373 px anchor).
         Assert.NotNull(y.Decoded);
         Assert.Equal(new long[] { 1, 25200, 85 }, y.Decoded!.shape);
-        var perr = (y.Decoded - fx["pred"]).abs().max().item<float>();
-        Assert.True(perr <= 1e-3f, $"pred max abs error {perr}");
+        var pred = fx["pred"];
+        var excess = ((y.Decoded - pred).abs() - (pred.abs() * 1e-5 + 1e-3)).max().item<float>();
+        Assert.True(excess <= 0, $"pred differs beyond 1e-3 + 1e-5*|pred| (by {excess})");
+        var nonBox = (y.Decoded[.., .., 4..] - pred[.., .., 4..]).abs().max().item<float>();
+        log.WriteLine($"pred max abs error: boxes {(y.Decoded[.., .., ..4] - pred[.., .., ..4]).abs().max().item<float>():E2} px, obj/cls {nonBox:E2}");
+        Assert.True(nonBox <= 1e-4f, $"obj/class probabilities max abs error {nonBox}");
     }
 
     [Fact]
@@ -61,8 +76,12 @@ public class YoloModelTests
         using var y = model.forward(fx["input"]);
         var err = (y.Decoded! - fx["pred"]).abs().max().item<float>();
         var errFused = (y.Decoded! - fx["pred_fused"]).abs().max().item<float>();
+        log.WriteLine($"fused pred: vs unfused reference {err:E2}, vs Ultralytics fused {errFused:E2}");
         Assert.True(err <= 3e-3f, $"fused pred vs unfused reference: max abs error {err}");
-        Assert.True(errFused <= 3e-3f, $"fused pred vs Ultralytics fused: max abs error {errFused}");
+        // Same weights after folding (identical arithmetic); what remains is convolution rounding, scaled by box size.
+        var pf = fx["pred_fused"];
+        var excess = ((y.Decoded! - pf).abs() - (pf.abs() * 1e-5 + 1e-3)).max().item<float>();
+        Assert.True(excess <= 0, $"fused pred vs Ultralytics fused differs beyond 1e-3 + 1e-5*|pred| (by {excess}; max abs {errFused})");
     }
 
     [Fact]
@@ -99,11 +118,11 @@ public class YoloModelTests
     public void Other_class_counts_size_the_head_and_initialise_its_biases()
     {
         int nc = 3;
-        using var model = new YoloModel(ModelConfig.FromName("yolov5s", nc));
+        using var model = new YoloModel(ModelConfig.FromName("yolov5n", nc));
         var convs = model.Head.Convs;
         Assert.Equal(3, convs.Count);
         Assert.All(convs, c => Assert.Equal(new long[] { (5 + nc) * 3, c.weight!.shape[1], 1, 1 }, c.weight!.shape));
-        Assert.Equal(new long[] { 128, 256, 512 }, convs.Select(c => c.weight!.shape[1]).ToArray());
+        Assert.Equal(new long[] { 64, 128, 256 }, convs.Select(c => c.weight!.shape[1]).ToArray());
         int[] strides = [8, 16, 32];
         for (int i = 0; i < 3; i++)
         {
@@ -120,6 +139,10 @@ public class YoloModelTests
         }
         // Anchors buffer in grid units: P5's first anchor (116, 90) / 32.
         Assert.Equal(116f / 32, model.Head.Anchors[2, 0, 0].item<float>(), 6);
+        // PyTorch's default Conv2d init (kaiming_uniform, a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 3*6*6.
+        var w0 = ((Conv)model.Layers[0]).Conv2d.weight!;
+        double wb = 1 / Math.Sqrt(108), wmax = w0.abs().max().item<float>();
+        Assert.InRange(wmax, 0.95 * wb, wb);
         var bn0 = ((Conv)model.Layers[0]).BatchNorm!;
         Assert.Equal(Conv.BnEps, bn0.eps);
         Assert.Equal(Conv.BnMomentum, bn0.momentum);

@@ -57,13 +57,49 @@ sealed class PickleBuilder
     public PickleBuilder Stop() => Op((byte)'.');
 
     /// <summary>torch._utils._rebuild_tensor_v2 of a float32 storage 'key' holding numel values, as a 1-d tensor.</summary>
-    public PickleBuilder FloatTensor(string key, int numel)
+    public PickleBuilder FloatTensor(string key, int numel) => FloatTensor(key, [numel]);
+
+    /// <summary>A contiguous float32 tensor of the given shape over the whole storage 'key'.</summary>
+    public PickleBuilder FloatTensor(string key, int[] shape)
     {
+        int numel = shape.Aggregate(1, (a, b) => a * b);
         Global("torch._utils", "_rebuild_tensor_v2").Mark();
         Mark().Str("storage").Global("torch", "FloatStorage").Str(key).Str("cpu").Int(numel).Tuple().PersId();
-        Int(0).Mark().Int(numel).Tuple().Mark().Int(1).Tuple().False();
+        Int(0).Mark();
+        foreach (var d in shape) Int(d);
+        Tuple().Mark();
+        for (int i = 0; i < shape.Length; i++) Int(shape[(i + 1)..].Aggregate(1, (a, b) => a * b));
+        Tuple().False();
         Global("collections", "OrderedDict").EmptyTuple().Reduce();
         return Tuple().Reduce();
+    }
+
+    /// <summary>
+    /// A pickled nn.Module placeholder: NEWOBJ of module.name, then BUILD with _parameters, _buffers, _non_persistent_buffers_set,
+    /// _modules (each written by the callbacks as key/value pairs between MARK and SETITEMS) and extra attributes.
+    /// </summary>
+    public PickleBuilder Module(string module, string name, Action<PickleBuilder>? parameters = null, Action<PickleBuilder>? buffers = null,
+                                Action<PickleBuilder>? children = null, Action<PickleBuilder>? attributes = null, string[]? nonPersistent = null)
+    {
+        Global(module, name).EmptyTuple().NewObj().EmptyDict().Mark();
+        Str("training").False();
+        Str("_parameters"); OrderedDict(parameters);
+        Str("_buffers"); OrderedDict(buffers);
+        Str("_non_persistent_buffers_set").Global("builtins", "set").EmptyList().Mark();
+        foreach (var n in nonPersistent ?? []) Str(n);
+        Appends().Tuple1().Reduce();
+        Str("_modules"); OrderedDict(children);
+        attributes?.Invoke(this);
+        return SetItems().Build();
+    }
+
+    PickleBuilder OrderedDict(Action<PickleBuilder>? items)
+    {
+        Global("collections", "OrderedDict").EmptyTuple().Reduce();
+        if (items is null) return this;
+        Mark();
+        items(this);
+        return SetItems();
     }
 
     public byte[] ToArray() => [.. b];

@@ -16,7 +16,10 @@ public class PtCheckpointTests(ITestOutputHelper output)
     {
         var sw = Stopwatch.StartNew();
         using var pt = WeightsFile.Load(Pt);
-        output.WriteLine($"yolov5n.pt loaded in {sw.ElapsedMilliseconds} ms");
+        output.WriteLine($"yolov5n.pt loaded in {sw.ElapsedMilliseconds} ms (first load, JIT included)");
+        sw.Restart();
+        WeightsFile.Load(Pt).Dispose();
+        output.WriteLine($"yolov5n.pt loaded again in {sw.ElapsedMilliseconds} ms");
         using var st = WeightsFile.Load(RefData.Require("weights/yolov5n.safetensors"));
 
         Assert.Equal("ultralytics-pt", pt.Format);
@@ -101,6 +104,37 @@ public class PtCheckpointTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidDataException>(() => WeightsFile.Load(path));
         Assert.Contains("evil.pt", e.Message);
         Assert.Contains("os.system", e.Message);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void Malicious_entry_beside_a_real_model_stays_inert()
+    {
+        // Splice `'evil': os.system('touch <marker>')` into the real checkpoint's top-level dict, just before its final SETITEMS.
+        var marker = NewPath("pwned");
+        var path = NewPath("spliced.pt");
+        using (var src = System.IO.Compression.ZipFile.OpenRead(Pt))
+        using (var fs = File.Create(path))
+        using (var dst = new System.IO.Compression.ZipArchive(fs, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var entry in src.Entries)
+            {
+                using var ms = new MemoryStream();
+                using (var s = entry.Open()) s.CopyTo(ms);
+                var bytes = ms.ToArray();
+                if (entry.FullName.EndsWith("/data.pkl"))
+                {
+                    Assert.Equal("u."u8.ToArray(), bytes[^2..]);
+                    var evil = new PickleBuilder().Str("evil").Global("os", "system").Mark().Str($"touch {marker}").Tuple().Reduce().ToArray()[2..];
+                    bytes = [.. bytes[..^2], .. evil, .. "u."u8.ToArray()];
+                }
+                using var o = dst.CreateEntry(entry.FullName, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                o.Write(bytes);
+            }
+        }
+        using var w = WeightsFile.Load(path);
+        Assert.Equal(349, w.StateDict.Count);
+        Assert.Equal(80, w.Config.Nc);
         Assert.False(File.Exists(marker));
     }
 

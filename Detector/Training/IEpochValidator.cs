@@ -1,0 +1,10 @@
+using YoloDistill.Detector.Loss;
+using YoloDistill.Detector.Model;
+
+namespace YoloDistill.Detector.Training;
+
+/// <summary>Validates the EMA model at the end of an epoch (val.py run with the training's compute_loss).</summary>
+public interface IEpochValidator : IDisposable
+{
+    ValidationResult Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default);
+}

@@ -1,0 +1,43 @@
+using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Model;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Training;
+
+/// <summary>What an extension sees when the trainer has built the student and is about to train.</summary>
+public sealed record TrainingContext(YoloModel Model, Device Device, TrainOptions Options, Hyp Hyp, int BatchesPerEpoch);
+
+/// <summary>
+/// A hook for training variants such as distillation: extra trainable modules (optimised in the model's three
+/// parameter groups), an extra loss per batch computed from the student's output, extra results.csv columns, and
+/// extra tensors saved in and restored from the checkpoint.
+/// </summary>
+public interface ITrainingExtension
+{
+    /// <summary>Extra mean-loss columns in results.csv and the progress bar (e.g. "train/imit_loss"), one per loss item.</summary>
+    IReadOnlyList<string> Columns { get; }
+
+    /// <summary>Called once, after the model is built and moved to the device, before the optimizer is created.</summary>
+    void Setup(TrainingContext context);
+
+    /// <summary>Modules whose parameters are optimised alongside the model (e.g. adapters); may be empty.</summary>
+    IEnumerable<nn.Module> TrainableModules { get; }
+
+    /// <summary>
+    /// The extra loss for a batch, added to the detection loss before backward (already scaled like it, i.e. per batch),
+    /// and its detached items (one per <see cref="Columns"/> entry). <paramref name="images"/> is the network input on the device.
+    /// </summary>
+    (Tensor Loss, Tensor Items) ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student);
+
+    /// <summary>Called when the trainer switches the student to train mode at the start of each epoch.</summary>
+    void OnEpochStart(int epoch);
+
+    /// <summary>Named tensor groups to save in the checkpoint (CPU copies are made by the trainer).</summary>
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> StateToSave();
+
+    /// <summary>Restores what <see cref="StateToSave"/> saved, when resuming.</summary>
+    void LoadState(IReadOnlyDictionary<string, Dictionary<string, Tensor>> saved);
+
+    /// <summary>String metadata recorded in the checkpoint (method, weights, teacher).</summary>
+    IReadOnlyDictionary<string, string> Metadata { get; }
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text.Json;
+using YoloDistill.Distill.Cli;
+
+namespace YoloDistill.Distill.Tests;
+
+public class DatasetCommandTests
+{
+    static int Run(params string[] args)
+    {
+        var root = new RootCommand("test");
+        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
+    }
+
+    [Fact]
+    public void Synth_then_check_then_break_it_then_skip_bad()
+    {
+        var dir = Path.Combine(Directory.CreateTempSubdirectory("yd-cli-").FullName, "shapes");
+        Assert.Equal(0, Run("dataset", "synth", "--out", dir, "--seed", "4", "--train", "5", "--val", "2", "--img", "64"));
+        Assert.True(File.Exists(Path.Combine(dir, "annotations", "instances_val.json")));
+        Assert.Equal(0, Run("dataset", "check", "--data", dir, "--split", "train"));
+        File.Delete(Path.Combine(dir, "train", "000002.jpg"));
+        Assert.Equal(1, Run("dataset", "check", "--data", dir, "--split", "train"));
+        Assert.Equal(0, Run("dataset", "check", "--data", dir, "--split", "train", "--skip-bad"));
+    }
+
+    [Fact]
+    public void Synth_video_and_bench_loader_write_their_files()
+    {
+        var tmp = Directory.CreateTempSubdirectory("yd-cli-").FullName;
+        var video = Path.Combine(tmp, "v.mp4");
+        Assert.Equal(0, Run("dataset", "synth-video", "--out", video, "--seed", "1", "--frames", "5", "--size", "96x64"));
+        Assert.True(new FileInfo(video).Length > 0);
+
+        var data = Path.Combine(tmp, "d");
+        Assert.Equal(0, Run("dataset", "synth", "--out", data, "--train", "4", "--val", "1", "--img", "64"));
+        var result = Path.Combine(tmp, "bench.json");
+        Assert.Equal(0, Run("bench", "loader", "--data", data, "--split", "train", "--img", "64", "--batch", "2", "--batches", "3", "--out", result));
+        using var doc = JsonDocument.Parse(File.ReadAllText(result));
+        Assert.Equal(6, doc.RootElement.GetProperty("images").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("images_per_second").GetDouble() > 0);
+    }
+}

@@ -1,0 +1,108 @@
+using TorchSharp;
+using YoloDistill.Detector.Model;
+using YoloDistill.Distill.Distillation;
+using YoloDistill.Tests;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Distill.Tests.Distillation;
+
+public class TeacherTests
+{
+    static Tensor Targets() => tensor(new float[]
+    {
+        0, 1, 0.30f, 0.40f, 0.25f, 0.30f,
+        0, 5, 0.70f, 0.65f, 0.40f, 0.50f,
+        1, 0, 0.50f, 0.50f, 0.10f, 0.12f,
+    }).view(3, 6);
+
+    static Dictionary<string, Tensor> Snapshot(nn.Module m) =>
+        m.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    [Fact]
+    public void Wider_teacher_stays_frozen_while_student_and_adapters_learn()
+    {
+        torch.manual_seed(1);
+        using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5s")), "yolov5s (random)");
+        using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
+        var options = new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Cwd | DistillMethod.Kd };
+        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, options.Adapter);
+        var distill = new DistillationLoss(options, teacher.Config, student.Config, adapters);
+        var before = Snapshot(teacher.Model);
+        var adaptersBefore = Snapshot(adapters);
+        using var sgd = optim.SGD(student.parameters().Concat(adapters.parameters()), 0.1, momentum: 0.9);
+
+        // Even if something switches the whole teacher to training, its BatchNorm must keep its running statistics.
+        teacher.Model.train();
+        student.train();
+        using var images = rand(2, 3, 64, 64);
+        using var targets = Targets();
+        using var t = teacher.Forward(images);
+        Assert.False(teacher.Model.training);
+        Assert.All(t.Features.Concat(t.Raw), x => Assert.False(x.requires_grad));
+        Assert.Equal(new long[] { 128, 256, 512 }, t.Features.Select(f => f.shape[1]).ToArray());
+        using var s = student.forward(images);
+        Assert.Equal(new long[] { 64, 128, 256 }, s.Features.Select(f => f.shape[1]).ToArray());
+        using var terms = distill.Compute(s, t, targets, iteration: 0);
+        Assert.True(terms.MaskCells > 0);
+        Assert.True(terms.Imitation!.item<float>() > 0);
+        Assert.True(terms.Cwd!.item<float>() > 0);
+        Assert.True(terms.Kd!.item<float>() > 0);
+        terms.Total.backward();
+        sgd.step();
+
+        Assert.All(teacher.Model.parameters(), p => { Assert.False(p.requires_grad); Assert.Null(p.grad); });
+        foreach (var (k, v) in teacher.Model.state_dict())
+            Assert.True(v.eq(before[k]).all().item<bool>(), $"teacher {k} changed");
+        Assert.All(adapters.parameters(), p => Assert.NotNull(p.grad));
+        Assert.Contains(adapters.state_dict(), kv => !kv.Value.eq(adaptersBefore[kv.Key]).all().item<bool>());
+        Assert.Contains(student.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0);
+        foreach (var d in before.Values.Concat(adaptersBefore.Values)) d.Dispose();
+    }
+
+    [Fact]
+    public void Imitation_weight_and_warmup_scale_the_total()
+    {
+        torch.manual_seed(2);
+        using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n")), "n");
+        using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
+        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, AdapterKind.Conv3x3);
+        var options = new DistillOptions { ImitationWeight = 0.5, ImitationWarmup = 4 };
+        var distill = new DistillationLoss(options, teacher.Config, student.Config, adapters);
+        using var images = rand(2, 3, 64, 64);
+        using var targets = Targets();
+        using var t = teacher.Forward(images);
+        using var s = student.forward(images);
+        using var at1 = distill.Compute(s, t, targets, iteration: 1);
+        using var at9 = distill.Compute(s, t, targets, iteration: 9);
+        float imit = at9.Imitation!.item<float>();
+        Assert.Equal(0.5f * imit, at9.Total.item<float>(), 5);
+        Assert.Equal(0.5f * 0.5f * imit, at1.Total.item<float>(), 5);
+        Assert.Null(at9.Cwd);
+        Assert.Null(at9.Kd);
+    }
+
+    [Fact]
+    public void Mismatched_levels_and_classes_are_refused_before_training()
+    {
+        using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 80)), "teacher.pt");
+        var three = ModelConfig.FromName("yolov5n", 3);
+        teacher.CheckCompatible(three, DistillMethod.Fgfi | DistillMethod.Cwd);
+        var kd = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three, DistillMethod.Fgfi | DistillMethod.Kd));
+        Assert.Contains("teacher.pt", kd.Message);
+        Assert.Contains("nc=3", kd.Message);
+        var strides = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three with { Strides = [8, 16, 64] }, DistillMethod.Fgfi));
+        Assert.Contains("strides", strides.Message);
+        Assert.Throws<ArgumentException>(() => new DistillationLoss(new DistillOptions(), teacher.Config, three, adapters: null));
+    }
+
+    [Fact]
+    public void Loads_frozen_in_eval_mode_from_weights_file()
+    {
+        var path = RefData.Require("weights/yolov5n.safetensors");
+        using var teacher = Teacher.Load(path, CPU);
+        Assert.Equal("n", teacher.Config.Scale);
+        Assert.False(teacher.Model.training);
+        Assert.All(teacher.Model.parameters(), p => Assert.False(p.requires_grad));
+        Assert.Throws<FileNotFoundException>(() => Teacher.Load(Path.Combine(Path.GetTempPath(), "no-such-teacher.pt"), CPU));
+    }
+}
