@@ -33,7 +33,7 @@ public static class ModelExporter
 
     public static ExportResult Export(ExportRequest r)
     {
-        using var w = DetectorWeights.Load(r.Weights);
+        using var w = WeightsFile.Load(r.Weights);
         var path = r.Out ?? DefaultPath(r);
         switch (r.Format)
         {

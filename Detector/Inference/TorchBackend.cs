@@ -30,7 +30,7 @@ public sealed class TorchBackend : IDetectorBackend
     /// <summary>Builds the model a weights file describes (.pt or .safetensors) and loads its weights.</summary>
     public static TorchBackend Load(string weightsPath, Device? device = null, bool fuse = true)
     {
-        using var w = Export.DetectorWeights.Load(weightsPath);
+        using var w = WeightsFile.Load(weightsPath);
         var model = new YoloModel(w.Config);
         model.LoadStateDictStrict(w.StateDict, weightsPath);
         return new TorchBackend(model, device, fuse);

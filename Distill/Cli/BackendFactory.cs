@@ -22,7 +22,7 @@ public static class BackendFactory
             case "onnx":
                 Directory.CreateDirectory(workDir);
                 var path = Path.Combine(workDir, Path.GetFileNameWithoutExtension(weights) + (dynamicOnnx ? "_dynamic" : $"_{img}") + ".onnx");
-                using (var w = DetectorWeights.Load(weights))
+                using (var w = WeightsFile.Load(weights))
                     OnnxExporter.Export(path, w.StateDict, w.Config, new OnnxExportOptions { ImgSize = img, Dynamic = dynamicOnnx });
                 return new OnnxBackend(path);
             default:
