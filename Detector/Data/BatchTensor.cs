@@ -36,9 +36,15 @@ public static class BatchTensor
         {
             using var dst = output.select(1, c);
             using var src = u8.select(3, 2 - c);
-            dst.copy_(src);
+            DisposeIfNew(dst.copy_(src), dst);
         }
-        output.div_(255f);
+        DisposeIfNew(output.div_(255f), output);
         return output;
+    }
+
+    // An in-place op's return value must not keep an extra handle on the batch storage alive until finalization.
+    static void DisposeIfNew(Tensor result, Tensor self)
+    {
+        if (!ReferenceEquals(result, self)) result.Dispose();
     }
 }

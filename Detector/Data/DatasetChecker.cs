@@ -68,8 +68,11 @@ public static class DatasetChecker
             if (jpeg && !ImageHeader.JpegHasEndMarker(path)) return [Bad("corrupt or truncated JPEG (no end-of-image marker FF D9)")];
             if (size is null || decode)
             {
+                // decoded as the loader decodes it (EXIF orientation applied, like cv2.imread)
                 using var mat = Cv2.ImRead(path, ImreadModes.Color);
                 if (mat.Empty()) return [Bad("cannot be decoded as an image (corrupt or unsupported format)")];
+                if (size is { } header && (header.Width != mat.Width || header.Height != mat.Height))
+                    return [Bad($"decodes as {mat.Width}x{mat.Height} but is stored as {header.Width}x{header.Height} (EXIF orientation); boxes would not match the pixels")];
                 size ??= (mat.Width, mat.Height);
             }
             var (w, h) = size.Value;

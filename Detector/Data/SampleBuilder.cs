@@ -41,6 +41,7 @@ internal sealed class SampleBuilder(CocoDataset dataset, LoaderOptions options) 
                 img = mixed;
             }
             var im = dataset.Images[index];
+            // a mosaic has no single letterbox back to one original (Ultralytics returns shapes=None): identity gains
             imageShape = new ImageShape(im.Height, im.Width, 1, 1, 0, 0);
         }
         else
@@ -117,7 +118,13 @@ internal sealed class SampleBuilder(CocoDataset dataset, LoaderOptions options) 
             w0 = c.W0;
             return c.Image.Clone();
         }
-        var m = ImageLoading.LoadResized(dataset.Images[index].Path, options.ImgSize, options.Augment, out h0, out w0);
+        var im = dataset.Images[index];
+        var m = ImageLoading.LoadResized(im.Path, options.ImgSize, options.Augment, out h0, out w0);
+        if (h0 != im.Height || w0 != im.Width)
+        {
+            m.Dispose();
+            throw new InvalidDataException($"image file '{im.Path}' decodes as {w0}x{h0} but the annotations say {im.Width}x{im.Height}; run 'yolo-distill dataset check'");
+        }
         if (_cache != null)
         {
             var copy = m.Clone();

@@ -55,9 +55,10 @@ public static class GreedyNms
         return scope.MoveToOuter(all);
     }
 
-    /// <summary>iou &gt; thr evaluated as torchvision does (float IoU against the double threshold), for float32 IoU.</summary>
+    /// <summary>iou &gt; thr evaluated as torchvision does: the IoU in its own precision against the double threshold.</summary>
     internal static Tensor Above(Tensor iou, double thr)
     {
+        if (iou.dtype != ScalarType.Float32) return iou > thr;
         float tf = (float)thr;
         // The nearest float to thr may lie above it; then "x > thr" for a float x means x >= that float.
         return (double)tf > thr ? iou >= tf : iou > tf;

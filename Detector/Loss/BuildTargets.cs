@@ -24,26 +24,18 @@ internal static class BuildTargets
     {
         using var scope = NewDisposeScope();
         var t = expanded * gain;                                   // (na, nt, 7) in grid units
-        Tensor off;
-        if (expanded.shape[1] > 0)
-        {
-            var r = t.narrow(2, 4, 2) / anchors.unsqueeze(1);      // wh ratio to each anchor
-            var match = maximum(r, r.reciprocal()).amax(2) < anchorT;
-            t = t[match];                                          // (m, 7)
-
-            var gxy = t.narrow(1, 2, 2);
-            var gxi = gain.narrow(0, 2, 2) - gxy;                  // distance to the far edges
-            var jk = (gxy.remainder(1.0) < G) & (gxy > 1);
-            var lm = (gxi.remainder(1.0) < G) & (gxi > 1);
-            var sel = stack(new[] { ones_like(jk.select(1, 0)), jk.select(1, 0), jk.select(1, 1), lm.select(1, 0), lm.select(1, 1) });
-            off = (zeros_like(gxy).unsqueeze(0) + offsets.unsqueeze(1))[sel];
-            t = t.repeat(5, 1, 1)[sel];
-        }
-        else
-        {
-            t = expanded[0];
-            off = zeros(1, device: t.device, dtype: t.dtype);
-        }
+        var r = t.narrow(2, 4, 2) / anchors.unsqueeze(1);          // wh ratio to each anchor
+        var match = maximum(r, r.reciprocal()).amax(2) < anchorT;  // (na, nt)
+        var gxy = t.narrow(2, 2, 2);
+        var gxi = gain.narrow(0, 2, 2) - gxy;                      // distance to the far edges
+        var jk = (gxy.remainder(1.0) < G) & (gxy > 1);
+        var lm = (gxi.remainder(1.0) < G) & (gxi > 1);
+        // Ultralytics filters by anchor match, then repeats over the 5 offsets and filters again; the rows come out in
+        // (offset, anchor, target) order, which is exactly the nonzero order of the combined (5, na, nt) mask.
+        var sel = stack(new[] { ones_like(match), jk.select(2, 0), jk.select(2, 1), lm.select(2, 0), lm.select(2, 1) }) & match;
+        var idx = sel.nonzero();                                   // (m, 3): offset, anchor, target; one host sync
+        var off = offsets.index_select(0, idx.select(1, 0));
+        t = t.index(idx.select(1, 1), idx.select(1, 2));           // (m, 7)
 
         var cols = t.split(new long[] { 2, 2, 2, 1 }, 1);          // (image, class), grid xy, grid wh, anchor
         var (bc, txy, twh, ta) = (cols[0], cols[1], cols[2], cols[3]);

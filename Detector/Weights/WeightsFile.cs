@@ -1,18 +1,19 @@
 using System.Globalization;
 using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Training;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Weights;
 
 /// <summary>
 /// Entry point for reading YOLOv5 weights whatever their format, and for writing them as safetensors.
-/// Formats are chosen from the first bytes and the extension; this project's own checkpoint format plugs in
-/// through <see cref="Register"/>.
+/// Formats are chosen from the first bytes and the extension: this project's training checkpoints (the EMA weights),
+/// Ultralytics .pt checkpoints and .safetensors state dicts; other formats plug in through <see cref="Register"/>.
 /// </summary>
 public static class WeightsFile
 {
     static readonly object Gate = new();
-    static List<IWeightsReader> readers = [new UltralyticsPtReader(), new SafeTensorsWeightsReader()];
+    static List<IWeightsReader> readers = [new CheckpointWeightsReader(), new UltralyticsPtReader(), new SafeTensorsWeightsReader()];
 
     /// <summary>Adds a format, asked before those already known (so a project format can claim its own files).</summary>
     public static void Register(IWeightsReader reader)

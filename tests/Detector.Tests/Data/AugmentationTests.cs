@@ -148,4 +148,27 @@ public class AugmentationTests
         Assert.Equal(0, Cv2.Norm(a, b, NormTypes.INF));
         Assert.True(Cv2.Norm(im, a, NormTypes.INF) > 0);
     }
+
+    [Fact]
+    public void Hsv_gains_act_on_each_hsv_channel_as_ultralytics_luts()
+    {
+        using var im = new Mat(16, 16, MatType.CV_8UC3);
+        Cv2.Randu(im, Scalar.All(0), Scalar.All(256));
+        using var got = im.Clone();
+        HsvAugment.Apply(got, new SampleRng(4), 0.5, 0.7, 0.4);
+        var draw = new SampleRng(4);
+        double rh = draw.Uniform(-1, 1) * 0.5 + 1, rs = draw.Uniform(-1, 1) * 0.7 + 1, rv = draw.Uniform(-1, 1) * 0.4 + 1;
+        using var hsv = new Mat();
+        Cv2.CvtColor(im, hsv, ColorConversionCodes.BGR2HSV);
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 16; x++)
+            {
+                var p = hsv.At<Vec3b>(y, x);
+                double h = p.Item0 * rh;
+                hsv.Set(y, x, new Vec3b((byte)(int)(h - 180 * Math.Floor(h / 180)), (byte)(int)Math.Clamp(p.Item1 * rs, 0, 255), (byte)(int)Math.Clamp(p.Item2 * rv, 0, 255)));
+            }
+        using var want = new Mat();
+        Cv2.CvtColor(hsv, want, ColorConversionCodes.HSV2BGR);
+        Assert.Equal(0, Cv2.Norm(want, got, NormTypes.INF));
+    }
 }

@@ -156,4 +156,15 @@ public class DatasetCheckerTests
         Assert.Contains("im2.png", e.Message);
         Assert.Contains("cannot be decoded", e.Message);
     }
+
+    [Fact]
+    public void Loader_names_the_file_when_an_unchecked_image_has_another_size()
+    {
+        var root = TinyDataset.Create(new TinyDataset.Spec { Images = 2 });
+        using (var m = new Mat(50, 60, MatType.CV_8UC3, Scalar.All(1))) Cv2.ImWrite(Path.Combine(root, "train", "im2.jpg"), m);
+        using var loader = new DetectionLoader(CocoDataset.Load(root, "train"), LoaderOptions.Validation(64, 1, 1));
+        var e = Assert.Throws<InvalidDataException>(() => { foreach (var b in loader.Epoch(0)) b.Dispose(); });
+        Assert.Contains("im2.jpg", e.Message);
+        Assert.Contains("60x50", e.Message);
+    }
 }

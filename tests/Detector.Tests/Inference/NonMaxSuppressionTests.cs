@@ -52,6 +52,18 @@ public class NonMaxSuppressionTests
         Assert.Equal(expected.Take(7), limited.Select(i => (int)i));
     }
 
+    [Fact]
+    public void Threshold_compares_float_iou_with_the_double_threshold()
+    {
+        using var scope = NewDisposeScope();
+        // 0.45 as float is 0.44999999 (< 0.45): a float IoU equal to it is not above 0.45, the next float is.
+        float f = 0.45f, next = MathF.BitIncrement(f);
+        Assert.Equal(new[] { false, true }, GreedyNms.Above(tensor(new[] { f, next }), 0.45).data<bool>().ToArray());
+        // 0.3 as float is 0.30000001 (> 0.3), so a float IoU equal to it is above 0.3, the float below it is not.
+        Assert.Equal(new[] { true }, GreedyNms.Above(tensor(new[] { 0.3f }), 0.3).data<bool>().ToArray());
+        Assert.Equal(new[] { false }, GreedyNms.Above(tensor(new[] { MathF.BitDecrement(0.3f) }), 0.3).data<bool>().ToArray());
+    }
+
     /// <summary>torchvision's CPU kernel: float32 IoU = inter / (area_i + area_j - inter), suppress when &gt; thr.</summary>
     static List<int> NaiveGreedy(float[] b, int n, double thr)
     {

@@ -1,0 +1,105 @@
+using System.Globalization;
+
+namespace YoloDistill.Distill.Demo;
+
+/// <summary>
+/// The main job as a list of stages, each one a yolo-distill verb run in-process with the arguments a user would type:
+/// make the data, get the teacher, train the baseline student, distill the FGFI student, evaluate all three, export the
+/// student to ONNX and check it, run it on a video, and write the report.
+/// </summary>
+public static class DemoPipeline
+{
+    public const string Baseline = "baseline";
+    public const string Distilled = "distilled";
+    public const string TeacherRun = "teacher";
+
+    public static IReadOnlyList<DemoStage> Stages(DemoOptions o) =>
+    [
+        new("data", "Synthetic dataset", async ctx =>
+            Directory.Exists(Path.Combine(o.Data, "annotations")) && File.Exists(Path.Combine(o.Data, "annotations", "instances_val.json"))
+                ? 0
+                : await ctx.RunVerb(["dataset", "synth", "--out", o.Data, "--seed", I(o.DataSeed), "--img", I(o.Img)])),
+
+        new("teacher", "Teacher", async ctx =>
+        {
+            if (!o.TrainTeacher)
+            {
+                if (File.Exists(o.Teacher)) return 0;
+                throw new FileNotFoundException(
+                    $"{o.Teacher}: the shipped teacher is missing. Run with --train-teacher to train it (about the time quoted in the README), or pass --teacher PATH.",
+                    o.Teacher);
+            }
+            var code = await Train(ctx, TeacherRun, o.TeacherModel, o.TeacherEpochs);
+            if (code != 0) return code;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(o.Teacher))!);
+            File.Copy(ctx.BestWeights(TeacherRun), o.Teacher, overwrite: true);
+            return 0;
+        }),
+
+        new(Baseline, "Baseline student", ctx => Train(ctx, Baseline, o.Student, o.Epochs)),
+
+        new(Distilled, $"Distilled student ({o.Method})", ctx =>
+        {
+            var run = ctx.RunDir(Distilled);
+            if (File.Exists(ctx.LastWeights(Distilled))) return ctx.RunVerb(["distill", "--resume", run]);
+            return ctx.RunVerb([
+                "distill", "--data", o.Data, "--split", "train", "--val-split", "val",
+                "--teacher", o.Teacher, "--student", o.Student, "--method", o.Method,
+                "--imitation-weight", D(o.ImitationWeight),
+                "--epochs", I(o.Epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
+                "--workers", I(o.Workers), "--device", o.Device, "--out", run]);
+        }),
+
+        new("val", "Evaluate teacher, baseline and distilled student", async ctx =>
+        {
+            foreach (var (name, weights) in Models(ctx))
+            {
+                var code = await ctx.RunVerb([
+                    "val", "--data", o.Data, "--split", "val", "--weights", weights, "--img", I(o.Img),
+                    "--batch", I(o.Batch), "--device", o.Device, "--out", ctx.RunDir("val-" + name)]);
+                if (code != 0) return code;
+            }
+            return 0;
+        }),
+
+        new("masks", "FGFI imitation masks (first 8 validation images)", ctx => ctx.RunVerb([
+            "masks", "--data", o.Data, "--split", "val", "--img", I(o.Img), "--limit", "8", "--out", ctx.RunDir("masks")])),
+
+        new("export", "Export the distilled student to ONNX", ctx => ctx.RunVerb([
+            "export", "--weights", ctx.BestWeights(Distilled), "--format", "onnx", "--img", I(o.Img),
+            "--out", OnnxPath(ctx)])),
+
+        new("video", "Demo video of the same domain", ctx => ctx.RunVerb([
+            "dataset", "synth-video", "--out", VideoPath(ctx), "--seed", I(o.DataSeed + 1)])),
+
+        new("detect", "Detect on the demo video with the ONNX student", ctx => ctx.RunVerb([
+            "detect", "--weights", OnnxPath(ctx), "--backend", "onnx", "--source", VideoPath(ctx),
+            "--img", I(o.Img), "--out", ctx.RunDir("detect")])),
+
+        new("report", "Report", ctx => DemoReport.WriteAsync(ctx)),
+    ];
+
+    public static IEnumerable<(string Name, string Weights)> Models(DemoContext ctx) =>
+    [
+        ("teacher", ctx.Options.Teacher),
+        (Baseline, ctx.BestWeights(Baseline)),
+        (Distilled, ctx.BestWeights(Distilled)),
+    ];
+
+    public static string OnnxPath(DemoContext ctx) => Path.Combine(ctx.RunDir("export"), "student.onnx");
+    public static string VideoPath(DemoContext ctx) => Path.Combine(ctx.RunDir("video"), "shapes.mp4");
+
+    static Task<int> Train(DemoContext ctx, string run, string model, int epochs)
+    {
+        var o = ctx.Options;
+        var dir = ctx.RunDir(run);
+        if (File.Exists(ctx.LastWeights(run))) return ctx.RunVerb(["train", "--resume", dir]);
+        return ctx.RunVerb([
+            "train", "--data", o.Data, "--split", "train", "--val-split", "val", "--model", model,
+            "--epochs", I(epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
+            "--workers", I(o.Workers), "--device", o.Device, "--out", dir]);
+    }
+
+    static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+    static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
