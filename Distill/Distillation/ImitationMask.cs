@@ -83,13 +83,17 @@ public static class ImitationMask
     }
 
     /// <summary>
-    /// IoU of every box with every anchor of a level, (n, na, H, W). Anchors sit on a regular grid and boxes are
-    /// axis-aligned, so the overlap factorises: width overlap depends on (box, anchor, x) only and height overlap on
-    /// (box, anchor, y); one outer product gives the intersections, keeping the (n, na, H, W) work to a few passes.
+    /// Which cells of a level are on for each box, (n, H, W). Anchors sit on a regular grid and boxes are axis-aligned,
+    /// so the overlap factorises: width overlap iw depends on (box, anchor, x) only and height overlap ih on
+    /// (box, anchor, y). Two consequences keep the work small:
+    /// M_g needs no grid at all (IoU grows with the intersection, whose maximum over the grid is max ih · max iw), and
+    /// IoU &gt; t (t = ψ·M_g) is the same as I·(1 + t) &gt; t·(area_g + area_a), a threshold on the outer product
+    /// ih ⊗ iw per anchor — one compare over (n, na, H, W).
     /// </summary>
-    internal static Tensor LevelIou(Tensor gt, long h, long w, int stride, float[] anchorsPx, Device device)
+    internal static Tensor LevelOn(Tensor gt, long h, long w, int stride, float[] anchorsPx, double psi, Device device)
     {
         int na = anchorsPx.Length / 2;
+        long n = gt.shape[0];
         var wh = tensor(anchorsPx, float32).to(device).view(na, 2);
         var aw = wh[.., 0].view(1, na, 1);
         var ah = wh[.., 1].view(1, na, 1);
@@ -99,11 +103,16 @@ public static class ImitationMask
         var bx2 = gt[.., 2].view(-1, 1, 1); var by2 = gt[.., 3].view(-1, 1, 1);
         var iw = (minimum(bx2, xs + aw / 2) - maximum(bx1, xs - aw / 2)).clamp_(min: 0);   // (n, na, W)
         var ih = (minimum(by2, ys + ah / 2) - maximum(by1, ys - ah / 2)).clamp_(min: 0);   // (n, na, H)
-        var inter = ih.unsqueeze(3) * iw.unsqueeze(2);                                         // (n, na, H, W)
-        var areaG = ((bx2 - bx1) * (by2 - by1)).unsqueeze(3);                                  // (n, 1, 1, 1)
-        var areaA = (aw * ah).unsqueeze(3);                                                    // (1, na, 1, 1)
-        var union = (areaG + areaA - inter).clamp_(min: 1e-9);
-        return inter.div_(union);
+        var areaSum = ((bx2 - bx1) * (by2 - by1)).view(n, 1) + (aw * ah).view(1, na);        // (n, na)
+        var bestInter = ih.amax([2]) * iw.amax([2]);                                          // (n, na)
+        var best = (bestInter / (areaSum - bestInter).clamp_(min: 1e-9)).amax([1], keepdim: true); // M_g, (n, 1)
+        var t = best * psi;
+        var threshold = t * areaSum / (t + 1);                                                // (n, na)
+        // ih·iw > threshold ⇔ iw > threshold / ih, compared straight into a bool (n, na, H, W): a quarter of the memory
+        // of a float product. ih = 0 gives +inf or NaN, both false; strictly greater, as in the FGFI reference code,
+        // and a degenerate box (M_g = 0) marks nothing (then every anchor has ih ≡ 0 or iw ≡ 0).
+        var perRow = (threshold.unsqueeze(2) / ih).unsqueeze(3);                             // (n, na, H, 1)
+        return iw.unsqueeze(2).gt(perRow).any(1);                                             // (n, H, W)
     }
 
     static Tensor LevelMask(Tensor gt, Tensor imageIndex, int batchSize, long h, long w, int stride, float[] anchorsPx,
@@ -113,11 +122,8 @@ public static class ImitationMask
         long n = gt.shape[0];
         if (n > 0)
         {
-            var iou = LevelIou(gt, h, w, stride, anchorsPx, device);                 // (n, na, H, W)
-            var best = iou.view(n, -1).amax([1]).view(n, 1, 1, 1);                    // M_g
-            // IoU > ψ·M_g, strictly, as in the FGFI reference code; a degenerate box (M_g = 0) marks nothing.
-            var on = iou.gt(best * psi).any(1).view(n, h * w);                      // (n, H·W)
-            union.index_add_(0, imageIndex, on.to(float32), 1);
+            var on = LevelOn(gt, h, w, stride, anchorsPx, psi, device).view(n, h * w).to(float32);
+            union.index_add_(0, imageIndex, on, 1);
         }
         return union.gt(0).view(batchSize, h, w);
     }

@@ -138,6 +138,15 @@ public class ImitationMaskTests
     }
 
     [Fact]
+    public void Degenerate_box_marks_nothing_and_leaves_other_boxes_alone()
+    {
+        double[] flat = [0, 0, 0.5, 0.5, 0.3, 0], normal = [0, 0, 0.3, 0.3, 0.2, 0.2];
+        using var t = Targets([flat]);
+        Assert.All(ImitationMask.Build(t, 1, 64, 64, Cfg), m => Assert.Equal(0, m.sum().item<long>()));
+        AssertMatchesReference([flat, normal], 1, 64);
+    }
+
+    [Fact]
     public void Bad_targets_are_rejected()
     {
         using var t = zeros(3, 5);

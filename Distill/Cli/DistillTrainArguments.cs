@@ -1,0 +1,72 @@
+using System.CommandLine;
+using YoloDistill.Detector.Training;
+
+namespace YoloDistill.Distill.Cli;
+
+/// <summary>
+/// train.py's arguments as the distill verb takes them (same names and defaults as Ultralytics where they exist),
+/// turned into <see cref="TrainOptions"/>; the student model and its weights come from --student/--student-weights.
+/// </summary>
+public sealed class DistillTrainArguments
+{
+    public Option<string?> Data { get; } = new("--data") { Description = "Dataset root in COCO layout (<root>/<split>/, <root>/annotations/instances_<split>.json)" };
+    public Option<string> TrainSplit { get; } = new("--train-split") { Description = "Training split", DefaultValueFactory = _ => "train2017" };
+    public Option<string> ValSplit { get; } = new("--val-split") { Description = "Validation split", DefaultValueFactory = _ => "val2017" };
+    public Option<string?> Hyp { get; } = new("--hyp") { Description = "Hyperparameter yaml (default hyp.scratch-low)" };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 100 };
+    public Option<int> BatchSize { get; } = new("--batch-size", "--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
+    public Option<int> Img { get; } = new("--img", "--imgsz") { Description = "Train/val image size in pixels (multiple of 32)", DefaultValueFactory = _ => 640 };
+    public Option<bool> Rect { get; } = new("--rect") { Description = "Rectangular training batches" };
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from weights/last.ckpt (teacher and method from the checkpoint)" };
+    public Option<bool> NoSave { get; } = new("--nosave") { Description = "Only save the final checkpoint" };
+    public Option<bool> NoVal { get; } = new("--noval") { Description = "Only validate the final epoch" };
+    public Option<bool> NoPlots { get; } = new("--noplots") { Description = "Save no plots" };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
+    public Option<bool> MultiScale { get; } = new("--multi-scale") { Description = "Vary the image size by +/- 50%" };
+    public Option<bool> SingleCls { get; } = new("--single-cls") { Description = "Train multi-class data as single-class" };
+    public Option<OptimizerKind> Optimizer { get; } = new("--optimizer") { Description = "SGD, Adam or AdamW", DefaultValueFactory = _ => OptimizerKind.SGD };
+    public Option<int> Workers { get; } = new("--workers") { Description = "Max data loader workers", DefaultValueFactory = _ => 8 };
+    public Option<bool> CosLr { get; } = new("--cos-lr") { Description = "Cosine learning-rate schedule" };
+    public Option<double> LabelSmoothing { get; } = new("--label-smoothing") { Description = "Label smoothing epsilon", DefaultValueFactory = _ => 0.0 };
+    public Option<int> Patience { get; } = new("--patience") { Description = "EarlyStopping patience (epochs without improvement)", DefaultValueFactory = _ => 100 };
+    public Option<int[]> Freeze { get; } = new("--freeze") { Description = "Freeze layers: backbone=10, first3=0 1 2", DefaultValueFactory = _ => [0], AllowMultipleArgumentsPerToken = true };
+    public Option<int> SavePeriod { get; } = new("--save-period") { Description = "Save a checkpoint every N epochs (disabled if < 1)", DefaultValueFactory = _ => -1 };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Global training seed", DefaultValueFactory = _ => 0 };
+    public Option<int> CloseMosaic { get; } = new("--close-mosaic") { Description = "Turn mosaic off for the final N epochs", DefaultValueFactory = _ => 0 };
+    public Option<int> ValEvery { get; } = new("--val-every") { Description = "Validate every N epochs", DefaultValueFactory = _ => 1 };
+    public Option<string?> Cache { get; } = new("--cache") { Description = "Cache images in memory (ram)" };
+    public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/distill/exp, exp2, ...)" };
+
+    public void AddTo(Command cmd)
+    {
+        foreach (var o in new Option[]
+                 {
+                     Data, TrainSplit, ValSplit, Hyp, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
+                     SingleCls, Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, Cache, Out,
+                 })
+            cmd.Options.Add(o);
+    }
+
+    /// <summary>Options of a new run; <paramref name="saveDir"/> is the resolved run folder.</summary>
+    public TrainOptions Bind(ParseResult pr, string student, string? studentWeights, string saveDir)
+    {
+        var data = pr.GetValue(Data);
+        if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("--data is required (a dataset root in COCO layout).");
+        var cache = pr.GetValue(Cache);
+        if (cache is not null && cache != "ram") throw new ArgumentException($"--cache {cache}: only 'ram' is supported.");
+        var o = new TrainOptions
+        {
+            Data = data, TrainSplit = pr.GetValue(TrainSplit)!, ValSplit = pr.GetValue(ValSplit)!,
+            Weights = studentWeights, Cfg = student,
+            Epochs = pr.GetValue(Epochs), BatchSize = pr.GetValue(BatchSize), ImgSize = pr.GetValue(Img), Rect = pr.GetValue(Rect),
+            NoSave = pr.GetValue(NoSave), NoVal = pr.GetValue(NoVal), NoPlots = pr.GetValue(NoPlots), Device = pr.GetValue(Device)!,
+            MultiScale = pr.GetValue(MultiScale), SingleCls = pr.GetValue(SingleCls), Optimizer = pr.GetValue(Optimizer),
+            Workers = pr.GetValue(Workers), CosLr = pr.GetValue(CosLr), LabelSmoothing = pr.GetValue(LabelSmoothing),
+            Patience = pr.GetValue(Patience), Freeze = pr.GetValue(Freeze) ?? [0], SavePeriod = pr.GetValue(SavePeriod),
+            Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), Cache = cache,
+            SaveDir = saveDir,
+        };
+        o.Validate();
+        return o;
+    }
+}

@@ -1,0 +1,151 @@
+using TorchSharp;
+using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Loss;
+using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Training;
+using YoloDistill.Detector.Weights;
+using YoloDistill.Distill.Distillation;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Distill.Tests.Distillation;
+
+public class DistillationExtensionTests
+{
+    static DetectionBatch Batch(int n, int img) => new()
+    {
+        Images = rand(n, 3, img, img),
+        Targets = tensor(new float[] { 0, 1, 0.3f, 0.4f, 0.25f, 0.3f, 1, 2, 0.6f, 0.6f, 0.3f, 0.2f }).view(2, 6),
+        Paths = Enumerable.Range(0, n).Select(i => $"{i}.jpg").ToArray(),
+        ImageIds = Enumerable.Range(0, n).Select(i => (long)i).ToArray(),
+        Shapes = Enumerable.Range(0, n).Select(_ => new ImageShape(img, img, 1, 1, 0, 0)).ToArray(),
+    };
+
+    static DistillationExtension SetUp(YoloModel student, DistillOptions options, string teacherScale = "yolov5s")
+    {
+        var teacher = new Teacher(new YoloModel(ModelConfig.FromName(teacherScale)), teacherScale);
+        var ext = new DistillationExtension(teacher, options);
+        ext.Setup(new TrainingContext(student, CPU, new TrainOptions(), new Hyp(), 0));
+        return ext;
+    }
+
+    [Fact]
+    public void Extra_loss_is_the_batch_scaled_sum_with_one_item_per_column()
+    {
+        torch.manual_seed(3);
+        using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
+        var options = new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Kd, KdWeight = 2 };
+        using var ext = SetUp(student, options, "yolov5n");
+        Assert.Equal(["train/imit_loss", "train/kd_loss"], ext.Columns);
+        Assert.Same(ext.Adapters, Assert.Single(ext.TrainableModules));
+        student.train();
+        using var b = Batch(2, 64);
+        using var s = student.forward(b.Images);
+        var (loss, items) = ext.ExtraLoss(b, b.Images, s);
+        Assert.Equal(2, items.shape[0]);
+        // Columns are the weighted per-image terms; the loss is their sum times the batch size (Ultralytics' loss * bs).
+        Assert.Equal(2 * (items[0].item<float>() + items[1].item<float>()), loss.item<float>(), 4);
+        Assert.True(loss.requires_grad);
+        Assert.Equal(1, ext.Iteration);
+        loss.backward();
+        Assert.All(ext.Adapters!.parameters(), p => Assert.NotNull(p.grad));
+        Assert.All(ext.Teacher.Model.parameters(), p => Assert.Null(p.grad));
+    }
+
+    [Fact]
+    public void Kd_with_other_classes_fails_at_setup()
+    {
+        using var student = new YoloModel(ModelConfig.FromName("yolov5n", 8));
+        var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 80)), "coco.pt");
+        using var ext = new DistillationExtension(teacher, new DistillOptions { Method = DistillMethod.Kd });
+        var e = Assert.Throws<ArgumentException>(() => ext.Setup(new TrainingContext(student, CPU, new TrainOptions(), new Hyp(), 0)));
+        Assert.Contains("nc=8", e.Message);
+        teacher.Dispose();
+    }
+
+    [Fact]
+    public void Adapters_and_iteration_survive_a_checkpoint_round_trip()
+    {
+        torch.manual_seed(4);
+        using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
+        var options = new DistillOptions { Adapter = AdapterKind.Conv3x3, ImitationWarmup = 100 };
+        using var a = SetUp(student, options);
+        student.train();
+        using var b = Batch(2, 64);
+        for (int i = 0; i < 3; i++)
+        {
+            using var s = student.forward(b.Images);
+            a.ExtraLoss(b, b.Images, s);
+        }
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "last.ckpt");
+        using (var c = new CheckpointData
+        {
+            Config = student.Config,
+            Ema = CheckpointData.Snapshot(student),
+            Extras = a.StateToSave().ToDictionary(g => g.Key, g => g.Value.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone())),
+            Metadata = a.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value),
+        })
+            Checkpoint.Save(path, c);
+
+        using var loaded = Checkpoint.Load(path);
+        var restored = DistillationExtension.FromMetadata(loaded.Metadata);
+        Assert.NotNull(restored);
+        Assert.Equal(options, restored.Value.Options);
+        Assert.Equal("yolov5s", restored.Value.Teacher);
+        torch.manual_seed(99);
+        using var b2 = SetUp(student, restored.Value.Options);
+        b2.LoadState(loaded.Extras);
+        Assert.Equal(3, b2.Iteration);
+        foreach (var (k, v) in a.Adapters!.state_dict())
+            Assert.True(v.eq(b2.Adapters!.state_dict()[k]).all().item<bool>(), k);
+        // A 1x1 run cannot take 3x3 adapters.
+        using var other = SetUp(student, options with { Adapter = AdapterKind.Conv1x1 });
+        Assert.Throws<InvalidDataException>(() => other.LoadState(loaded.Extras));
+    }
+
+    sealed class NoValidation : IEpochValidator
+    {
+        public ValidationResult Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default) => new(0.5, 0.5, 0.1, 0.05, 0, 0, 0);
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void Trainer_optimises_the_adapters_and_checkpoints_them_but_weights_export_only_the_student()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        SynthDataset.Generate(Path.Combine(root, "data"), 5, new SynthOptions { Train = 4, Val = 1, ImgSize = 64 });
+        torch.manual_seed(5);
+        var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 8)), "yolov5n-random");
+        var teacherBefore = teacher.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        using var ext = new DistillationExtension(teacher, new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Cwd | DistillMethod.Kd });
+        var o = new TrainOptions
+        {
+            Data = Path.Combine(root, "data"), TrainSplit = "train", ValSplit = "val", Cfg = "yolov5n", Epochs = 1, BatchSize = 4,
+            ImgSize = 64, Workers = 1, NoPlots = true, Device = "cpu", SaveDir = Path.Combine(root, "run"),
+        };
+        Dictionary<string, Tensor> adaptersBefore;
+        using (var trainer = new Trainer(o, new Hyp(), ext, new NoValidation()))
+        {
+            adaptersBefore = ext.Adapters!.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+            trainer.Run();
+        }
+        Assert.Contains(ext.Adapters!.state_dict(), kv => !kv.Value.eq(adaptersBefore[kv.Key]).all().item<bool>());
+        foreach (var (k, v) in teacher.Model.state_dict())
+            Assert.True(v.eq(teacherBefore[k]).all().item<bool>(), $"teacher {k} changed");
+
+        var header = File.ReadLines(o.ResultsCsvPath).First();
+        Assert.Contains("train/imit_loss", header);
+        Assert.Contains("train/cwd_loss", header);
+        Assert.Contains("train/kd_loss", header);
+
+        using (var c = Checkpoint.Load(o.LastPath))
+        {
+            Assert.Equal(ext.Adapters.state_dict().Keys.Order(), c.Extras[DistillationExtension.AdaptersGroup].Keys.Order());
+            Assert.Equal("fgfi+cwd+kd", c.Metadata["distill.method"]);
+        }
+        CheckpointWeightsReader.Register();
+        using var w = WeightsFile.Load(o.LastPath);
+        Assert.DoesNotContain(w.StateDict.Keys, k => k.Contains("adapter"));
+        Assert.All(w.StateDict.Keys, k => Assert.StartsWith("model.", k));
+        teacher.Dispose();
+    }
+}
