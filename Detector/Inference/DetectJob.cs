@@ -25,6 +25,7 @@ public sealed class DetectJob(Predictor predictor)
         Action<string, Mat>? view = null, CancellationToken ct = default)
     {
         Directory.CreateDirectory(outDir);
+        predictor.Warmup();
         var csvPath = Path.Combine(outDir, "detections.csv");
         var outputs = new List<string>();
         var perClass = new SortedDictionary<string, int>(StringComparer.Ordinal);

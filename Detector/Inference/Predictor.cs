@@ -29,6 +29,13 @@ public sealed class Predictor(IDetectorBackend backend, PredictOptions? options 
         return o with { Auto = o.Auto ?? b.FixedImgSize is null };
     }
 
+    /// <summary>One untimed forward at the full input size (detect.py's model.warmup), so lazy initialisation is not billed to the first frame.</summary>
+    public void Warmup()
+    {
+        using var scope = NewDisposeScope();
+        backend.Forward(zeros(1, 3, Options.ImgSize, Options.ImgSize));
+    }
+
     public Prediction Predict(Mat bgr)
     {
         if (bgr.Empty()) throw new ArgumentException("Cannot run detection on an empty image.");

@@ -8,7 +8,7 @@ namespace YoloDistill.Distill.Cli;
 /// <summary>Opens the backend detect and bench ask for: torch from weights, or ONNX from an .onnx file or from weights exported on the fly.</summary>
 public static class BackendFactory
 {
-    public static IDetectorBackend Open(string weights, string backend, int img, string? device, string workDir, bool dynamicOnnx = false)
+    public static IDetectorBackend Open(string weights, string backend, int img, string? device, string workDir, bool dynamicOnnx = false, int threads = 0)
     {
         bool isOnnx = weights.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
         switch (backend)
@@ -18,13 +18,13 @@ public static class BackendFactory
             case "torch":
                 return TorchBackend.Load(weights, DeviceSelector.Parse(device));
             case "onnx" when isOnnx:
-                return new OnnxBackend(weights);
+                return new OnnxBackend(weights, threads);
             case "onnx":
                 Directory.CreateDirectory(workDir);
                 var path = Path.Combine(workDir, Path.GetFileNameWithoutExtension(weights) + (dynamicOnnx ? "_dynamic" : $"_{img}") + ".onnx");
                 using (var w = WeightsFile.Load(weights))
                     OnnxExporter.Export(path, w.StateDict, w.Config, new OnnxExportOptions { ImgSize = img, Dynamic = dynamicOnnx });
-                return new OnnxBackend(path);
+                return new OnnxBackend(path, threads);
             default:
                 throw new ArgumentException($"--backend {backend}: expected torch or onnx.");
         }

@@ -15,10 +15,11 @@ public static class BenchInferCommand
         var img = new Option<int>("--img") { Description = "Square input size", DefaultValueFactory = _ => 640 };
         var runs = new Option<int>("--runs") { Description = "Timed forwards per backend (after 5 warm-up runs)", DefaultValueFactory = _ => 50 };
         var backends = new Option<string[]>("--backends") { Description = "Backends to time", DefaultValueFactory = _ => ["torch", "onnx"], AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads for both backends (0: library defaults)", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/infer_<weights>_<img>.json)" };
 
         var cmd = new Command("infer", "Inference latency per frame at batch 1 (torch fused and onnx backends), medians written to a file");
-        foreach (var o in new Option[] { weights, img, runs, backends, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, img, runs, backends, threads, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var w = pr.GetValue(weights)!;
@@ -27,11 +28,13 @@ public static class BenchInferCommand
             var outPath = pr.GetValue(output) ?? Path.Combine("runs", "bench", $"infer_{Path.GetFileNameWithoutExtension(w)}_{size}.json");
             var work = Path.Combine(Path.GetTempPath(), $"yolo-distill-bench-{Environment.ProcessId}");
             var results = new List<LatencyResult>();
+            int nThreads = pr.GetValue(threads);
+            if (nThreads > 0) set_num_threads(nThreads);
             try
             {
                 foreach (var b in pr.GetValue(backends)!)
                 {
-                    using var be = BackendFactory.Open(w, b, size, "cpu", work);
+                    using var be = BackendFactory.Open(w, b, size, "cpu", work, threads: nThreads);
                     AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
                     {
                         var task = ctx.AddTask($"{b} {size}x{size}", maxValue: n);

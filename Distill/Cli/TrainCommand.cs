@@ -59,6 +59,7 @@ public static class TrainCommand
             {
                 var root = pr.GetValue(data);
                 if (string.IsNullOrEmpty(root)) throw new ArgumentException("--data is required (a dataset root in COCO layout), unless --resume is given.");
+                if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"--data {root}: dataset root not found.");
                 var h = pr.GetValue(hyp) is { Length: > 0 } hp ? HypYaml.Load(hp) : new Hyp();
                 var dir = RunDirectory.Resolve(pr.GetValue(output), "train", pr.GetValue(project)!);
                 var options = new TrainOptions

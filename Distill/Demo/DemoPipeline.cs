@@ -43,7 +43,7 @@ public static class DemoPipeline
             var run = ctx.RunDir(Distilled);
             if (File.Exists(ctx.LastWeights(Distilled))) return ctx.RunVerb(["distill", "--resume", run]);
             return ctx.RunVerb([
-                "distill", "--data", o.Data, "--split", "train", "--val-split", "val",
+                "distill", "--data", o.Data, "--train-split", "train", "--val-split", "val",
                 "--teacher", o.Teacher, "--student", o.Student, "--method", o.Method,
                 "--imitation-weight", D(o.ImitationWeight),
                 "--epochs", I(o.Epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
@@ -95,7 +95,7 @@ public static class DemoPipeline
         var dir = ctx.RunDir(run);
         if (File.Exists(ctx.LastWeights(run))) return ctx.RunVerb(["train", "--resume", dir]);
         return ctx.RunVerb([
-            "train", "--data", o.Data, "--split", "train", "--val-split", "val", "--model", model,
+            "train", "--data", o.Data, "--train-split", "train", "--val-split", "val", "--cfg", model,
             "--epochs", I(epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
             "--workers", I(o.Workers), "--device", o.Device, "--out", dir]);
     }

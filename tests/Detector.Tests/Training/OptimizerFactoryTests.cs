@@ -78,3 +78,15 @@ public class OptimizerFactoryTests
         Assert.Equal(0.239485f, p.item<float>(), 6);
     }
 }
+
+public class FreezeOptionTests
+{
+    [Fact]
+    public void Freeze_prefixes_follow_train_py()
+    {
+        Assert.Empty(new TrainOptions().FreezePrefixes());
+        Assert.Equal(["model.0.", "model.1.", "model.2."], new TrainOptions { Freeze = [3] }.FreezePrefixes());
+        Assert.Equal(["model.0.", "model.2.", "model.5."], new TrainOptions { Freeze = [0, 2, 5] }.FreezePrefixes());
+        Assert.Throws<ArgumentException>(() => new TrainOptions { ImgSize = 100 }.Validate());
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Text.Json;
+using YoloDistill.Distill.Cli;
+
+namespace YoloDistill.Distill.Tests;
+
+public class TrainCommandTests
+{
+    static int Run(params string[] args)
+    {
+        var root = new RootCommand("test");
+        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
+        return CliRunner.InvokeAsync(root, args).GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public void Bad_inputs_are_user_errors_and_create_no_run_folder()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var hyp = Path.Combine(dir, "hyp.yaml");
+        File.WriteAllText(hyp, "lr0: 0.01\nlr_0: 1\n");
+        var data = Directory.CreateDirectory(Path.Combine(dir, "data")).FullName;
+        Assert.Equal(CliRunner.UserError, Run("train", "--data", data, "--hyp", hyp, "--out", Path.Combine(dir, "run1")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "run1")));
+        Assert.Equal(CliRunner.UserError, Run("train", "--data", Path.Combine(dir, "missing"), "--out", Path.Combine(dir, "run2")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "run2")));
+        Assert.Equal(CliRunner.UserError, Run("train", "--resume", Path.Combine(dir, "nothing")));
+        Assert.Equal(CliRunner.UserError, Run("train", "--resume", data));
+    }
+
+    [Fact]
+    public void Bench_train_step_writes_its_result_file()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "ts.json");
+        Assert.Equal(0, Run("bench", "train-step", "--model", "yolov5n", "--batch", "2", "--img", "64", "--steps", "1", "--threads", "1", "--out", file));
+        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+        var r = doc.RootElement.GetProperty("result");
+        Assert.Equal("yolov5n", r.GetProperty("Model").GetString());
+        Assert.Equal(1, r.GetProperty("StepSeconds").GetArrayLength());
+        Assert.True(r.GetProperty("MedianSeconds").GetDouble() > 0);
+    }
+}
