@@ -127,8 +127,8 @@ public static class DistillCommand
                         task = ctx.AddTask($"epoch {p.Epoch}/{p.Epochs - 1}", maxValue: p.Batches);
                         taskEpoch = p.Epoch;
                     }
-                    var extra = string.Join(" ", p.Extra.Select(v => v.ToString("0.0000", CultureInfo.InvariantCulture)));
-                    task.Description = $"epoch {p.Epoch}/{p.Epochs - 1} box {p.Box:0.0000} obj {p.Obj:0.0000} cls {p.Cls:0.0000} distill {extra} ({p.Instances} inst, {p.ImagesPerSecond:0.0} img/s)";
+                    var extra = string.Join(" ", ext.Columns.Zip(p.Extra, (c, v) => $"{c.Replace("train/", "").Replace("_loss", "")} {F(v)}"));
+                    task.Description = $"epoch {p.Epoch}/{p.Epochs - 1} box {F(p.Box)} obj {F(p.Obj)} cls {F(p.Cls)} {extra} ({p.Instances} inst, {p.ImagesPerSecond:0.0} img/s)";
                     task.Value = p.Batch;
                 });
                 trainer.EpochProgress = new Inline<TrainEpochProgress>(e =>

@@ -18,10 +18,10 @@ public sealed record DistillOptions
     /// <summary>Iterations over which λ ramps linearly from 0 to its value (0 = no warm-up).</summary>
     public long ImitationWarmup { get; init; }
 
-    /// <summary>CWD loss weight (mmrazor's CWD detection configs: 10).</summary>
+    /// <summary>CWD loss weight (the authors' RetinaNet distillation configs: 5).</summary>
     public double CwdWeight { get; init; } = CwdLoss.DefaultWeight;
 
-    /// <summary>CWD softmax temperature τ (paper's detection setting: 1).</summary>
+    /// <summary>CWD softmax temperature τ (the authors' detection configs: 1).</summary>
     public double CwdTau { get; init; } = CwdLoss.DefaultTau;
 
     /// <summary>KD loss weight (1).</summary>

@@ -40,14 +40,13 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         options.Validate();
         this.teacher = teacher;
         this.options = options;
-        var cols = new List<string>();
-        if (options.Method.HasFlag(DistillMethod.Fgfi)) cols.Add("train/imit_loss");
-        if (options.Method.HasFlag(DistillMethod.Cwd)) cols.Add("train/cwd_loss");
-        if (options.Method.HasFlag(DistillMethod.Kd)) cols.Add("train/kd_loss");
-        Columns = cols;
     }
 
-    public IReadOnlyList<string> Columns { get; }
+    /// <summary>
+    /// Always the three columns, whatever the method (an unselected loss logs 0), so results.csv files of different
+    /// distillation runs share one layout and can be compared column by column.
+    /// </summary>
+    public IReadOnlyList<string> Columns { get; } = ["train/imit_loss", "train/cwd_loss", "train/kd_loss"];
     public DistillOptions Options => options;
     public Teacher Teacher => teacher;
     /// <summary>The adapters (after <see cref="Setup"/>), or null when no feature loss is selected.</summary>
@@ -82,11 +81,12 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         iteration++;
         long bs = images.shape[0];
         var total = terms.Total * bs;
-        var items = new List<Tensor>();
-        if (terms.Imitation is not null) items.Add(terms.Imitation * weightImit);
-        if (terms.Cwd is not null) items.Add(terms.Cwd * options.CwdWeight);
-        if (terms.Kd is not null) items.Add(terms.Kd * options.KdWeight);
-        var itemTensor = stack(items).detach();
+        var none = zeros(new long[0], dtype: terms.Total.dtype, device: terms.Total.device);
+        var itemTensor = stack([
+            terms.Imitation is null ? none : terms.Imitation * weightImit,
+            terms.Cwd is null ? none : terms.Cwd * options.CwdWeight,
+            terms.Kd is null ? none : terms.Kd * options.KdWeight,
+        ]).detach();
         return (scope.MoveToOuter(total), scope.MoveToOuter(itemTensor));
     }
 

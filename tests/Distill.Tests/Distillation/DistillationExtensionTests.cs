@@ -35,15 +35,18 @@ public class DistillationExtensionTests
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
         var options = new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Kd, KdWeight = 2 };
         using var ext = SetUp(student, options, "yolov5n");
-        Assert.Equal(["train/imit_loss", "train/kd_loss"], ext.Columns);
+        Assert.Equal(["train/imit_loss", "train/cwd_loss", "train/kd_loss"], ext.Columns);
         Assert.Same(ext.Adapters, Assert.Single(ext.TrainableModules));
         student.train();
         using var b = Batch(2, 64);
         using var s = student.forward(b.Images);
         var (loss, items) = ext.ExtraLoss(b, b.Images, s);
-        Assert.Equal(2, items.shape[0]);
-        // Columns are the weighted per-image terms; the loss is their sum times the batch size (Ultralytics' loss * bs).
-        Assert.Equal(2 * (items[0].item<float>() + items[1].item<float>()), loss.item<float>(), 4);
+        Assert.Equal(3, items.shape[0]);
+        // Columns are the weighted per-image terms (CWD not selected: 0); the loss is their sum times the batch size
+        // (as Ultralytics' loss is the per-image mean times the batch).
+        Assert.Equal(0f, items[1].item<float>());
+        Assert.True(items[0].item<float>() > 0 && items[2].item<float>() > 0);
+        Assert.Equal(2 * (items[0].item<float>() + items[2].item<float>()), loss.item<float>(), 4);
         Assert.True(loss.requires_grad);
         Assert.Equal(1, ext.Iteration);
         loss.backward();

@@ -36,6 +36,8 @@ public class OptionsTests
         Assert.Equal(AdapterKind.Conv1x1, o.Adapter);
         Assert.Equal(0, o.ImitationWarmup);
         Assert.Equal(1.0, o.CwdTau);
+        Assert.Equal(5.0, o.CwdWeight);
+        Assert.Equal(1.0, o.KdTemperature);
         Assert.True(o.NeedsAdapters);
         Assert.False((o with { Method = DistillMethod.Kd }).NeedsAdapters);
         o.Validate();

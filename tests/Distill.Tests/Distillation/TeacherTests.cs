@@ -104,5 +104,10 @@ public class TeacherTests
         Assert.False(teacher.Model.training);
         Assert.All(teacher.Model.parameters(), p => Assert.False(p.requires_grad));
         Assert.Throws<FileNotFoundException>(() => Teacher.Load(Path.Combine(Path.GetTempPath(), "no-such-teacher.pt"), CPU));
+        // The Ultralytics .pt of the same model gives the same teacher.
+        using var pt = Teacher.Load(RefData.Require("weights/yolov5n.pt"), CPU);
+        var a = teacher.Model.state_dict();
+        foreach (var (k, v) in pt.Model.state_dict())
+            if (v.is_floating_point()) Assert.True(v.allclose(a[k], rtol: 1e-3, atol: 1e-3), k);
     }
 }
