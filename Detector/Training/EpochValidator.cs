@@ -1,6 +1,7 @@
 using TorchSharp;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Evaluation;
+using ValidationResult = YoloDistill.Detector.Training.ValidationResult;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using static TorchSharp.torch;
@@ -24,11 +25,11 @@ public sealed class EpochValidator : IEpochValidator
         _loader = new DetectionLoader(dataset, LoaderOptions.Validation(imgSize, batchSize, workers));
     }
 
-    public EpochValidation Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default)
+    public ValidationResult Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default)
     {
         var m = _validator.Run(model, _loader, _dataset.ClassToCategoryId, ct: ct).Metrics;
         var losses = ValLosses(model, computeLoss, ct);
-        return new EpochValidation(m.MP, m.MR, m.Map50, m.Map, losses[0], losses[1], losses[2]);
+        return new ValidationResult(m.MP, m.MR, m.Map50, m.Map, losses[0], losses[1], losses[2]);
     }
 
     /// <summary>val.py: loss += compute_loss(train_out, targets)[1] per batch, divided by the number of batches.</summary>

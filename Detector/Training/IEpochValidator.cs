@@ -6,5 +6,5 @@ namespace YoloDistill.Detector.Training;
 /// <summary>Validates the EMA model at the end of an epoch (val.py run with the training's compute_loss).</summary>
 public interface IEpochValidator : IDisposable
 {
-    EpochValidation Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default);
+    ValidationResult Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default);
 }

@@ -26,6 +26,8 @@ public sealed record TrainOptions
     public bool NoPlots { get; init; }
     public string Device { get; init; } = "auto";
     public bool MultiScale { get; init; }
+    /// <summary>train.py --single-cls (train as one class). Not supported by this trainer yet: Validate() refuses it.</summary>
+    public bool SingleCls { get; init; }
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.SGD;
     /// <summary>Requested loader workers; see <see cref="EffectiveWorkers"/>.</summary>
     public int Workers { get; init; } = 8;
@@ -82,6 +84,7 @@ public sealed record TrainOptions
         if (ValEvery < 1) throw new ArgumentException($"--val-every {ValEvery}: must be at least 1.");
         if (CloseMosaic < 0) throw new ArgumentException($"--close-mosaic {CloseMosaic}: must not be negative.");
         if (Freeze.Any(f => f < 0)) throw new ArgumentException("--freeze: layer indices must not be negative.");
+        if (SingleCls) throw new ArgumentException("--single-cls is not supported yet: the loader keeps the dataset's classes.");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"--label-smoothing {LabelSmoothing}: must be in [0, 1).");
     }
 }

@@ -210,7 +210,7 @@ public sealed class Trainer : IDisposable
         var total = Stopwatch.StartNew();
         int nb = _loader.BatchCount, nw = WarmupIterations, epochs = _o.Epochs;
         int accumulate = _o.Accumulate;
-        var lastVal = new EpochValidation(0, 0, 0, 0, 0, 0, 0);
+        var lastVal = new ValidationResult(0, 0, 0, 0, 0, 0, 0);
         EpochResult? lastRow = null;
         bool stop = false;
         int epoch = _startEpoch;

@@ -1,7 +1,7 @@
 namespace YoloDistill.Detector.Training;
 
 /// <summary>What an epoch's validation yields for results.csv and fitness.</summary>
-public sealed record EpochValidation(double Precision, double Recall, double Map50, double Map5095, double BoxLoss, double ObjLoss, double ClsLoss)
+public sealed record ValidationResult(double Precision, double Recall, double Map50, double Map5095, double BoxLoss, double ObjLoss, double ClsLoss)
 {
     public double Fitness => Training.Fitness.Of(Precision, Recall, Map50, Map5095);
 }
