@@ -25,7 +25,7 @@ public static class ValCommand
         var weights = new Option<string>("--weights") { Description = "Weights: Ultralytics .pt, .safetensors or this project's .ckpt", Required = true };
         var model = new Option<string?>("--model") { Description = "Architecture (yolov5n/s/m/l/x) for weights that do not imply one; weights that do win" };
         var img = new Option<int>("--img") { Description = "Inference size (long side, pixels)", DefaultValueFactory = _ => 640 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch") { Description = "Batch size; it sets the rect batch shapes, so results depend on it (val.py defaults to 32; the coco128 reference used 16)", DefaultValueFactory = _ => 16 };
         var conf = new Option<double>("--conf") { Description = "NMS confidence threshold", DefaultValueFactory = _ => 0.001 };
         var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.6 };
         var maxDet = new Option<int>("--max-det") { Description = "Maximum detections per image", DefaultValueFactory = _ => 300 };
