@@ -19,7 +19,8 @@ public static class ImageLoading
     }
 
     /// <summary>
-    /// Resize so the long side equals <paramref name="imgSize"/>: new size = ceil(w0*r), ceil(h0*r);
+    /// Resize so the long side equals <paramref name="imgSize"/>: new size = int(w0*r), int(h0*r) (truncated, as YOLOv5 v7.0's
+    /// load_image; later Ultralytics code rounds up, and its predictions on coco128 disagree with v7.0's reference);
     /// INTER_LINEAR when augmenting or enlarging, INTER_AREA when shrinking for evaluation (as Ultralytics does).
     /// Returns the (possibly same-sized) image, which the caller owns.
     /// </summary>
@@ -32,7 +33,7 @@ public static class ImageLoading
         if (r == 1) return im;
         var interp = augment || r > 1 ? InterpolationFlags.Linear : InterpolationFlags.Area;
         var resized = new Mat();
-        Cv2.Resize(im, resized, new Size((int)Math.Ceiling(w0 * r), (int)Math.Ceiling(h0 * r)), 0, 0, interp);
+        Cv2.Resize(im, resized, new Size((int)(w0 * r), (int)(h0 * r)), 0, 0, interp);
         im.Dispose();
         return resized;
     }

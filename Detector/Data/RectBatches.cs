@@ -12,9 +12,9 @@ public static class RectBatches
         int n = sizes.Count;
         var ar = new double[n];
         for (int i = 0; i < n; i++) ar[i] = (double)sizes[i].Height / sizes[i].Width;
-        // Stable, so ties keep dataset order; numpy's argsort may order ties differently, which moves images
-        // between batches only among images of identical aspect ratio, so every image keeps the same batch shape.
-        var order = Enumerable.Range(0, n).OrderBy(i => ar[i]).ToArray();
+        // numpy's (unstable) argsort order: tied images on a batch boundary land in the batch Ultralytics puts them in,
+        // and so get the same batch shape and padding.
+        var order = NumpyArgsort.Quicksort(ar);
         int nb = (n + batchSize - 1) / batchSize;
         var shapes = new (int, int)[nb];
         for (int b = 0; b < nb; b++)

@@ -3,6 +3,7 @@ using TorchSharp;
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Inference;
+using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using static TorchSharp.torch;
 
@@ -22,32 +23,37 @@ public sealed record ValidatorOptions
 /// <summary>One COCO results entry, as save_one_json writes it.</summary>
 public sealed record CocoPrediction(long ImageId, long CategoryId, double[] Bbox, double Score);
 
-/// <summary>What a validation pass produced.</summary>
-public sealed record ValidationResult(ValMetrics Metrics, ConfusionMatrix ConfusionMatrix, IReadOnlyList<CocoPrediction> Predictions);
+/// <summary>What a validation pass produced; Losses = mean (box, obj, cls) per batch when a ComputeLoss was given, else null.</summary>
+public sealed record ValidationResult(ValMetrics Metrics, ConfusionMatrix ConfusionMatrix, IReadOnlyList<CocoPrediction> Predictions, double[]? Losses = null);
 
 /// <summary>
 /// val.py's loop: run the model over a validation loader, NMS each image, scale predictions and labels back to the
 /// original image, match them over IoU .5:.95, and collect the stats, the confusion matrix and COCO predictions
 /// (with the dataset's category ids). The model is used as given (call Fuse() first for speed); progress is batches done.
+/// With a <see cref="ComputeLoss"/> it also averages the loss items over batches, as val.py does during training.
 /// </summary>
 public sealed class Validator(ValidatorOptions? options = null)
 {
     public ValidatorOptions Options { get; } = options ?? new ValidatorOptions();
 
-    public ValidationResult Run(YoloModel model, DetectionLoader loader, IReadOnlyList<int> classToCategoryId, IProgress<int>? progress = null, CancellationToken ct = default)
+    public ValidationResult Run(YoloModel model, DetectionLoader loader, IReadOnlyList<int> classToCategoryId, IProgress<int>? progress = null,
+        CancellationToken ct = default, ComputeLoss? computeLoss = null)
     {
+        if (!Options.SingleCls && classToCategoryId.Count != model.Config.Nc)
+            throw new InvalidDataException($"{loader.Dataset.AnnotationsPath}: {classToCategoryId.Count} categories, but the model has {model.Config.Nc} classes.");
         int nc = model.Config.Nc;
         var stats = new ValStats(DetectionMatcher.DefaultIouv.Length);
         var confusion = new ConfusionMatrix(nc);
         var predictions = new List<CocoPrediction>();
         var nms = new NmsOptions(Options.ConfThres, Options.IouThres, MultiLabel: true, Agnostic: Options.SingleCls, MaxDet: Options.MaxDet);
         var device = model.parameters().First().device;
+        var lossSum = new double[3];
+        int done = 0;
         bool wasTraining = model.training;
         model.eval();
         try
         {
             using var noGrad = torch.no_grad();
-            int done = 0;
             foreach (var batch in loader.Epoch(0, ct: ct))
             {
                 using (batch)
@@ -57,6 +63,12 @@ public sealed class Validator(ValidatorOptions? options = null)
                     int height = (int)im.shape[2], width = (int)im.shape[3];
                     using var output = model.forward(im);
                     var pred = output.Decoded ?? throw new InvalidOperationException("The model returned no decoded predictions in eval mode.");
+                    if (computeLoss is not null)
+                    {
+                        // val.py: compute_loss(train_out, targets)[1] on the normalised targets, before NMS
+                        var items = computeLoss.Compute(output.Raw, batch.Targets.to(device)).items.cpu().to(ScalarType.Float64).data<double>().ToArray();
+                        for (int k = 0; k < 3; k++) lossSum[k] += items[k];
+                    }
                     var dets = NonMaxSuppression.Run(pred.cpu(), nms);
                     var targets = batch.Targets.cpu().to(ScalarType.Float32);
                     var toPixels = tensor(new float[] { width, height, width, height });
@@ -70,7 +82,8 @@ public sealed class Validator(ValidatorOptions? options = null)
         {
             if (wasTraining) model.train();
         }
-        return new ValidationResult(stats.Compute(nc), confusion, predictions);
+        var losses = computeLoss is null ? null : lossSum.Select(l => l / Math.Max(done, 1)).ToArray();
+        return new ValidationResult(stats.Compute(nc), confusion, predictions, losses);
     }
 
     void ProcessImage(Tensor pred, Tensor targets, Tensor toPixels, int si, int height, int width, ImageShape shape, long imageId,

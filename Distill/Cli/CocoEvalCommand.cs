@@ -21,8 +21,7 @@ public static class CocoEvalCommand
         cmd.SetAction(pr =>
         {
             var result = new CocoEvaluator().Evaluate(pr.GetValue(annotations)!.FullName, pr.GetValue(detections)!.FullName);
-            // Plain lines, not markup: the layout is pycocotools' to the character.
-            foreach (var line in result.SummaryLines) Console.Out.WriteLine(line);
+            CocoSummaryPrinter.Print(result);
             if (pr.GetValue(perCategory))
             {
                 var table = new Table().AddColumn("category").AddColumn(new TableColumn("AP@[.50:.95]").RightAligned());

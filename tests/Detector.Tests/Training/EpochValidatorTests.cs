@@ -1,0 +1,51 @@
+using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Evaluation;
+using YoloDistill.Detector.Loss;
+using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Training;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Tests.Training;
+
+public class EpochValidatorTests
+{
+    [Fact]
+    public void Trainer_validation_reports_the_val_command_metrics_and_val_py_losses()
+    {
+        var root = Directory.CreateTempSubdirectory("epoch-val").FullName;
+        try
+        {
+            SynthDataset.Generate(root, 7, new SynthOptions { Train = 1, Val = 4, ImgSize = 64 });
+            var ds = CocoDataset.Load(root, "val");
+            var cfg = ModelConfig.FromName("yolov5n", ds.NumClasses);
+            using var model = new YoloModel(cfg);
+            model.train();
+            var loss = new ComputeLoss(new Hyp().ScaledForModel(cfg.NumLevels, cfg.Nc, 64), cfg);
+
+            using var epochValidator = new EpochValidator(ds, 64, 4, 1);
+            var got = epochValidator.Validate(model, loss);
+            Assert.True(model.training); // the trainer's model comes back in training mode
+
+            using var loader = new DetectionLoader(ds, LoaderOptions.Validation(64, 4, 1));
+            var direct = new Validator().Run(model, loader, ds.ClassToCategoryId).Metrics;
+            Assert.Equal(direct.MP, got.Precision);
+            Assert.Equal(direct.MR, got.Recall);
+            Assert.Equal(direct.Map50, got.Map50);
+            Assert.Equal(direct.Map, got.Map5095);
+
+            // one batch holds all 4 images, so the val losses are that batch's ComputeLoss items
+            var batch = loader.Epoch(0).Single();
+            model.eval();
+            float[] items;
+            using (no_grad())
+            using (var output = model.forward(batch.Images))
+                items = loss.Compute(output.Raw, batch.Targets).items.data<float>().ToArray();
+            batch.Dispose();
+            Assert.Equal(items[0], got.BoxLoss, 6);
+            Assert.Equal(items[1], got.ObjLoss, 6);
+            Assert.Equal(items[2], got.ClsLoss, 6);
+            Assert.True(got.BoxLoss > 0 && got.ObjLoss > 0 && got.ClsLoss > 0);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
