@@ -52,9 +52,10 @@ public static class DistillCommand
             Detector.Model.ModelConfig.FromName(studentName);
             var hypPath = pr.GetValue(train.Hyp);
             var hyp = string.IsNullOrWhiteSpace(hypPath) ? new Hyp() : HypYaml.Load(hypPath);
-            var saveDir = RunDirectory.Resolve(pr.GetValue(train.Out), "distill");
+            var saveDir = RunDirectory.Resolve(pr.GetValue(train.Out), "distill", pr.GetValue(train.Project)!);
             var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights), saveDir);
-            using var t = Teacher.Load(teacherPath, TorchSharp.torch.CPU);
+            // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
+            using var t = Teacher.Load(Path.GetFullPath(teacherPath), TorchSharp.torch.CPU);
             using var ext = new DistillationExtension(t, options);
             using var trainer = new Trainer(trainOptions, hyp, ext);
             return Task.FromResult(Train(trainer, ext, ct));
@@ -119,7 +120,7 @@ public static class DistillCommand
             {
                 ProgressTask? task = null;
                 int taskEpoch = -1;
-                trainer.StepProgress = new Inline<TrainStepProgress>(p =>
+                trainer.StepProgress = new InlineProgress<TrainStepProgress>(p =>
                 {
                     if (task is null || taskEpoch != p.Epoch)
                     {
@@ -131,7 +132,7 @@ public static class DistillCommand
                     task.Description = $"epoch {p.Epoch}/{p.Epochs - 1} box {F(p.Box)} obj {F(p.Obj)} cls {F(p.Cls)} {extra} ({p.Instances} inst, {p.ImagesPerSecond:0.0} img/s)";
                     task.Value = p.Batch;
                 });
-                trainer.EpochProgress = new Inline<TrainEpochProgress>(e =>
+                trainer.EpochProgress = new InlineProgress<TrainEpochProgress>(e =>
                 {
                     task?.StopTask();
                     var r = e.Result;
@@ -159,11 +160,5 @@ public static class DistillCommand
         if (o.Method.HasFlag(DistillMethod.Kd))
             parts.Add($"kd: weight {o.KdWeight.ToString(CultureInfo.InvariantCulture)}, T {o.KdTemperature.ToString(CultureInfo.InvariantCulture)}");
         return string.Join("; ", parts);
-    }
-
-    /// <summary>Runs the callback on the reporting thread (Progress&lt;T&gt; would post it elsewhere, out of order).</summary>
-    sealed class Inline<T>(Action<T> action) : IProgress<T>
-    {
-        public void Report(T value) => action(value);
     }
 }

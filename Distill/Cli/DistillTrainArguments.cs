@@ -15,7 +15,7 @@ public sealed class DistillTrainArguments
     public Option<string?> Hyp { get; } = new("--hyp") { Description = "Hyperparameter yaml (default hyp.scratch-low)" };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 100 };
     public Option<int> BatchSize { get; } = new("--batch-size", "--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
-    public Option<int> Img { get; } = new("--img", "--imgsz") { Description = "Train/val image size in pixels (multiple of 32)", DefaultValueFactory = _ => 640 };
+    public Option<int> Img { get; } = new("--img", "--imgsz", "--img-size") { Description = "Train/val image size in pixels (multiple of 32)", DefaultValueFactory = _ => 640 };
     public Option<bool> Rect { get; } = new("--rect") { Description = "Rectangular training batches" };
     public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from weights/last.ckpt (teacher and method from the checkpoint)" };
     public Option<bool> NoSave { get; } = new("--nosave") { Description = "Only save the final checkpoint" };
@@ -23,7 +23,6 @@ public sealed class DistillTrainArguments
     public Option<bool> NoPlots { get; } = new("--noplots") { Description = "Save no plots" };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
     public Option<bool> MultiScale { get; } = new("--multi-scale") { Description = "Vary the image size by +/- 50%" };
-    public Option<bool> SingleCls { get; } = new("--single-cls") { Description = "Train multi-class data as single-class" };
     public Option<OptimizerKind> Optimizer { get; } = new("--optimizer") { Description = "SGD, Adam or AdamW", DefaultValueFactory = _ => OptimizerKind.SGD };
     public Option<int> Workers { get; } = new("--workers") { Description = "Max data loader workers", DefaultValueFactory = _ => 8 };
     public Option<bool> CosLr { get; } = new("--cos-lr") { Description = "Cosine learning-rate schedule" };
@@ -35,14 +34,15 @@ public sealed class DistillTrainArguments
     public Option<int> CloseMosaic { get; } = new("--close-mosaic") { Description = "Turn mosaic off for the final N epochs", DefaultValueFactory = _ => 0 };
     public Option<int> ValEvery { get; } = new("--val-every") { Description = "Validate every N epochs", DefaultValueFactory = _ => 1 };
     public Option<string?> Cache { get; } = new("--cache") { Description = "Cache images in memory (ram)" };
-    public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/distill/exp, exp2, ...)" };
+    public Option<string> Project { get; } = new("--project") { Description = "Runs folder", DefaultValueFactory = _ => "runs" };
+    public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default <project>/distill/exp, exp2, ...)" };
 
     public void AddTo(Command cmd)
     {
         foreach (var o in new Option[]
                  {
                      Data, TrainSplit, ValSplit, Hyp, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
-                     SingleCls, Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, Cache, Out,
+                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, Cache, Project, Out,
                  })
             cmd.Options.Add(o);
     }
@@ -60,7 +60,7 @@ public sealed class DistillTrainArguments
             Weights = studentWeights, Cfg = student,
             Epochs = pr.GetValue(Epochs), BatchSize = pr.GetValue(BatchSize), ImgSize = pr.GetValue(Img), Rect = pr.GetValue(Rect),
             NoSave = pr.GetValue(NoSave), NoVal = pr.GetValue(NoVal), NoPlots = pr.GetValue(NoPlots), Device = pr.GetValue(Device)!,
-            MultiScale = pr.GetValue(MultiScale), SingleCls = pr.GetValue(SingleCls), Optimizer = pr.GetValue(Optimizer),
+            MultiScale = pr.GetValue(MultiScale), Optimizer = pr.GetValue(Optimizer),
             Workers = pr.GetValue(Workers), CosLr = pr.GetValue(CosLr), LabelSmoothing = pr.GetValue(LabelSmoothing),
             Patience = pr.GetValue(Patience), Freeze = pr.GetValue(Freeze) ?? [0], SavePeriod = pr.GetValue(SavePeriod),
             Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), Cache = cache,

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Distill.Tests.Distillation;
 
+[Collection(ConsoleCollection.Name)]
 public class DistillCliTests
 {
     static int Run(params string[] args)
