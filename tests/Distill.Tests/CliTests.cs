@@ -3,6 +3,7 @@ using YoloDistill.Distill.Cli;
 
 namespace YoloDistill.Distill.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class CliTests
 {
     static RootCommand Root()

@@ -5,6 +5,7 @@ using YoloDistill.Tests;
 
 namespace YoloDistill.Distill.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class CocoEvalCommandTests
 {
     static RootCommand Root()

@@ -4,6 +4,7 @@ using YoloDistill.Distill.Cli;
 
 namespace YoloDistill.Distill.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class TrainCommandTests
 {
     static int Run(params string[] args)

@@ -7,6 +7,7 @@ using YoloDistill.Distill.Cli;
 
 namespace YoloDistill.Distill.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class ValCommandTests
 {
     static RootCommand Root()

@@ -1,3 +1,4 @@
+using YoloDistill.Distill.Tests;
 using System.CommandLine;
 using YoloDistill.Detector.Export;
 using YoloDistill.Detector.Training;
@@ -7,6 +8,7 @@ using YoloDistill.Tests;
 
 namespace YoloDistill.Distill.Tests.Cli;
 
+[Collection(ConsoleCollection.Name)]
 public class ExportDetectCliTests
 {
     static Task<int> Run(params string[] args)
