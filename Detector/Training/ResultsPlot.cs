@@ -27,6 +27,8 @@ public static class ResultsPlot
         const int cols = 5;
         int nrows = (series.Count + cols - 1) / cols;
         var multi = new Multiplot { Layout = new ScottPlot.MultiplotLayouts.Grid(nrows, cols) };
+        // A new Multiplot holds one empty plot; left in, it pushes a full grid one cell over its size.
+        multi.RemovePlot(multi.GetPlot(0));
         foreach (var (title, get) in series)
         {
             var plot = new Plot();

@@ -72,4 +72,17 @@ public class ResultsCsvTests
         }
         Assert.Throws<ArgumentException>(() => LabelsPlot.Save(Path.Combine(dir, "bad.png"), [3], ["a"]));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)] // 15 series fill the 3x5 grid exactly
+    [InlineData(3)]
+    public void Results_plot_takes_any_number_of_extra_columns(int extras)
+    {
+        var extra = Enumerable.Range(0, extras).Select(i => KeyValuePair.Create($"train/x{i}_loss", 0.1 * i)).ToArray();
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "results.png");
+        ResultsPlot.Save(path, [Row(0, extra), Row(1, extra)]);
+        Assert.True(new FileInfo(path).Length > 5000);
+    }
 }
