@@ -1,4 +1,5 @@
 using System.CommandLine;
+using YoloDistill.Detector.Common;
 using System.Globalization;
 using Spectre.Console;
 using YoloDistill.Detector.Training;
@@ -26,7 +27,7 @@ public static class DistillCommand
         var cwdTau = new Option<double>("--cwd-tau") { Description = "CWD softmax temperature", DefaultValueFactory = _ => CwdLoss.DefaultTau };
         var kdWeight = new Option<double>("--kd-weight") { Description = "KD loss weight", DefaultValueFactory = _ => KdLoss.DefaultWeight };
         var kdT = new Option<double>("--kd-temperature") { Description = "KD temperature T", DefaultValueFactory = _ => KdLoss.DefaultTemperature };
-        var train = new DistillTrainArguments();
+        var train = new TrainArguments("distill");
 
         var cmd = new Command("distill", "Distill a frozen teacher into a student (FGFI, CWD, KD) while training it as `train` does");
         foreach (var o in new Option[] { teacher, student, studentWeights, method, imitWeight, psi, adapter, warmup, cwdWeight, cwdTau, kdWeight, kdT })
@@ -34,9 +35,9 @@ public static class DistillCommand
         train.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
-            CheckpointWeightsReader.Register();
+            train.ApplyThreads(pr);
             var resume = pr.GetValue(train.Resume);
-            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(RunResume(resume, ct));
+            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(RunResume(resume, pr.GetValue(train.Device)!, ct));
             var teacherPath = pr.GetValue(teacher);
             if (string.IsNullOrWhiteSpace(teacherPath)) throw new ArgumentException("--teacher is required (the weights of the teacher detector).");
             if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
@@ -50,12 +51,10 @@ public static class DistillCommand
             options.Validate();
             var studentName = pr.GetValue(student)!;
             Detector.Model.ModelConfig.FromName(studentName);
-            var hypPath = pr.GetValue(train.Hyp);
-            var hyp = string.IsNullOrWhiteSpace(hypPath) ? new Hyp() : HypYaml.Load(hypPath);
-            var saveDir = RunDirectory.Resolve(pr.GetValue(train.Out), "distill", pr.GetValue(train.Project)!);
-            var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights), saveDir);
+            var hyp = train.LoadHyp(pr);
+            var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights));
             // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
-            using var t = Teacher.Load(Path.GetFullPath(teacherPath), TorchSharp.torch.CPU);
+            using var t = Teacher.Load(Path.GetFullPath(teacherPath), DeviceSelector.Parse(trainOptions.Device));
             using var ext = new DistillationExtension(t, options);
             using var trainer = new Trainer(trainOptions, hyp, ext);
             return Task.FromResult(Train(trainer, ext, ct));
@@ -63,7 +62,7 @@ public static class DistillCommand
         return cmd;
     }
 
-    static int RunResume(string runDir, CancellationToken ct)
+    static int RunResume(string runDir, string device, CancellationToken ct)
     {
         var last = Path.Combine(runDir, "weights", "last.ckpt");
         DistillOptions options;
@@ -75,9 +74,9 @@ public static class DistillCommand
             (options, teacherPath) = saved;
         }
         if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{last}: its teacher {teacherPath} is no longer there.", teacherPath);
-        using var t = Teacher.Load(teacherPath, TorchSharp.torch.CPU);
+        using var t = Teacher.Load(teacherPath, DeviceSelector.Parse(device));
         using var ext = new DistillationExtension(t, options);
-        using var trainer = Trainer.Resume(runDir, ext);
+        using var trainer = Trainer.Resume(runDir, ext, adjust: o => o with { Device = device });
         return Train(trainer, ext, ct);
     }
 
@@ -91,64 +90,8 @@ public static class DistillCommand
         if (ext.Adapters is not null)
             AnsiConsole.MarkupLine($"[grey]adapters {AdapterKindParser.Format(ext.Adapters.Kind)}: student channels {string.Join("/", ext.Adapters.StudentChannels)} -> teacher {string.Join("/", ext.Adapters.TeacherChannels)} (trained, checkpointed, never exported)[/]");
 
-        TrainSummary summary;
-        try
-        {
-            summary = RunWithProgress(trainer, ext, ct);
-        }
-        catch (TrainingDivergedException e)
-        {
-            throw new UserFacingException(e.Message, e);
-        }
-        AnsiConsole.MarkupLine($"{summary.EpochsCompleted} epochs completed in {summary.Elapsed.TotalHours:0.000} hours" +
-                               (summary.StoppedEarly ? " (stopped early)" : "") +
-                               $"; best fitness {summary.BestFitness:0.00000} at epoch {summary.BestEpoch}.");
-        AnsiConsole.MarkupLine($"Results saved to [bold]{Markup.Escape(summary.SaveDir)}[/] (last {Markup.Escape(summary.LastCheckpoint)}, best {Markup.Escape(summary.BestCheckpoint)})");
-        return 0;
+        return TrainingConsole.Run(trainer, "yolo-distill distill", ct);
     }
-
-    static TrainSummary RunWithProgress(Trainer trainer, DistillationExtension ext, CancellationToken ct)
-    {
-        var header = new List<string> { "epoch", "box", "obj", "cls" };
-        header.AddRange(ext.Columns.Select(c => c.Replace("train/", "").Replace("_loss", "")));
-        header.AddRange(["P", "R", "mAP50", "mAP50-95"]);
-        AnsiConsole.MarkupLine("[bold]" + Markup.Escape(string.Join("  ", header)) + "[/]");
-        TrainSummary? summary = null;
-        AnsiConsole.Progress().AutoClear(true).HideCompleted(true).Columns(
-                new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                ProgressTask? task = null;
-                int taskEpoch = -1;
-                trainer.StepProgress = new InlineProgress<TrainStepProgress>(p =>
-                {
-                    if (task is null || taskEpoch != p.Epoch)
-                    {
-                        task?.StopTask();
-                        task = ctx.AddTask($"epoch {p.Epoch}/{p.Epochs - 1}", maxValue: p.Batches);
-                        taskEpoch = p.Epoch;
-                    }
-                    var extra = string.Join(" ", ext.Columns.Zip(p.Extra, (c, v) => $"{c.Replace("train/", "").Replace("_loss", "")} {F(v)}"));
-                    task.Description = $"epoch {p.Epoch}/{p.Epochs - 1} box {F(p.Box)} obj {F(p.Obj)} cls {F(p.Cls)} {extra} ({p.Instances} inst, {p.ImagesPerSecond:0.0} img/s)";
-                    task.Value = p.Batch;
-                });
-                trainer.EpochProgress = new InlineProgress<TrainEpochProgress>(e =>
-                {
-                    task?.StopTask();
-                    var r = e.Result;
-                    var cells = new List<string> { r.Epoch.ToString(CultureInfo.InvariantCulture), F(r.TrainBox), F(r.TrainObj), F(r.TrainCls) };
-                    cells.AddRange(r.Extra.Select(kv => F(kv.Value)));
-                    cells.AddRange(e.Validated ? [F(r.Precision), F(r.Recall), F(r.Map50), F(r.Map5095)] : ["-", "-", "-", "-"]);
-                    ctx.Refresh();
-                    AnsiConsole.MarkupLine(Markup.Escape(string.Join("  ", cells)) + (e.IsBest ? " [green]best[/]" : "") +
-                                           $" [grey]({e.Elapsed.TotalSeconds:0}s)[/]");
-                });
-                summary = trainer.Run(ct);
-            });
-        return summary!;
-    }
-
-    static string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
 
     static string DescribeOptions(DistillOptions o)
     {

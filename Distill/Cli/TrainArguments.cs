@@ -4,20 +4,21 @@ using YoloDistill.Detector.Training;
 namespace YoloDistill.Distill.Cli;
 
 /// <summary>
-/// train.py's arguments as the distill verb takes them (same names and defaults as Ultralytics where they exist),
-/// turned into <see cref="TrainOptions"/>; the student model and its weights come from --student/--student-weights.
+/// train.py's arguments, shared by the train and distill verbs (same names and defaults as Ultralytics where they exist),
+/// turned into <see cref="TrainOptions"/>. The model and its initial weights are the verb's own options
+/// (train: --cfg/--model and --weights; distill: --student and --student-weights).
 /// </summary>
-public sealed class DistillTrainArguments
+public sealed class TrainArguments(string verb)
 {
     public Option<string?> Data { get; } = new("--data") { Description = "Dataset root in COCO layout (<root>/<split>/, <root>/annotations/instances_<split>.json)" };
-    public Option<string> TrainSplit { get; } = new("--train-split") { Description = "Training split", DefaultValueFactory = _ => "train2017" };
+    public Option<string> TrainSplit { get; } = new("--train-split", "--split") { Description = "Training split", DefaultValueFactory = _ => "train2017" };
     public Option<string> ValSplit { get; } = new("--val-split") { Description = "Validation split", DefaultValueFactory = _ => "val2017" };
-    public Option<string?> Hyp { get; } = new("--hyp") { Description = "Hyperparameter yaml (default hyp.scratch-low)" };
+    public Option<string?> HypFile { get; } = new("--hyp") { Description = "Hyperparameter yaml (default hyp.scratch-low)" };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 100 };
     public Option<int> BatchSize { get; } = new("--batch-size", "--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
     public Option<int> Img { get; } = new("--img", "--imgsz", "--img-size") { Description = "Train/val image size in pixels (multiple of 32)", DefaultValueFactory = _ => 640 };
     public Option<bool> Rect { get; } = new("--rect") { Description = "Rectangular training batches" };
-    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from weights/last.ckpt (teacher and method from the checkpoint)" };
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this folder from its weights/last.ckpt (distill: teacher and method too)" };
     public Option<bool> NoSave { get; } = new("--nosave") { Description = "Only save the final checkpoint" };
     public Option<bool> NoVal { get; } = new("--noval") { Description = "Only validate the final epoch" };
     public Option<bool> NoPlots { get; } = new("--noplots") { Description = "Save no plots" };
@@ -33,40 +34,48 @@ public sealed class DistillTrainArguments
     public Option<int> Seed { get; } = new("--seed") { Description = "Global training seed", DefaultValueFactory = _ => 0 };
     public Option<int> CloseMosaic { get; } = new("--close-mosaic") { Description = "Turn mosaic off for the final N epochs", DefaultValueFactory = _ => 0 };
     public Option<int> ValEvery { get; } = new("--val-every") { Description = "Validate every N epochs", DefaultValueFactory = _ => 1 };
-    public Option<string?> Cache { get; } = new("--cache") { Description = "Cache images in memory (ram)" };
+    public Option<bool> Cache { get; } = new("--cache") { Description = "Cache decoded images in RAM" };
+    public Option<int> Threads { get; } = new("--threads") { Description = "torch intra-op threads (0 = libtorch default; 1 is faster on a busy machine)", DefaultValueFactory = _ => 0 };
     public Option<string> Project { get; } = new("--project") { Description = "Runs folder", DefaultValueFactory = _ => "runs" };
-    public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default <project>/distill/exp, exp2, ...)" };
+    public Option<string?> Out { get; } = new("--out") { Description = $"Run folder (default <project>/{verb}/exp, exp2, ...)" };
 
     public void AddTo(Command cmd)
     {
         foreach (var o in new Option[]
                  {
-                     Data, TrainSplit, ValSplit, Hyp, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
-                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, Cache, Project, Out,
+                     Data, TrainSplit, ValSplit, HypFile, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
+                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, Cache, Threads, Project, Out,
                  })
             cmd.Options.Add(o);
     }
 
-    /// <summary>Options of a new run; <paramref name="saveDir"/> is the resolved run folder.</summary>
-    public TrainOptions Bind(ParseResult pr, string student, string? studentWeights, string saveDir)
+    /// <summary>Applies --threads before any tensor work.</summary>
+    public void ApplyThreads(ParseResult pr)
+    {
+        if (pr.GetValue(Threads) > 0) TorchSharp.torch.set_num_threads(pr.GetValue(Threads));
+    }
+
+    /// <summary>The hyperparameters: --hyp yaml, else hyp.scratch-low.</summary>
+    public Hyp LoadHyp(ParseResult pr) => pr.GetValue(HypFile) is { Length: > 0 } path ? HypYaml.Load(path) : new Hyp();
+
+    /// <summary>Options of a new run in a fresh run folder (created only once the data root is known to exist).</summary>
+    public TrainOptions Bind(ParseResult pr, string model, string? weights)
     {
         var data = pr.GetValue(Data);
-        if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("--data is required (a dataset root in COCO layout).");
-        var cache = pr.GetValue(Cache);
-        if (cache is not null && cache != "ram") throw new ArgumentException($"--cache {cache}: only 'ram' is supported.");
+        if (string.IsNullOrWhiteSpace(data)) throw new ArgumentException("--data is required (a dataset root in COCO layout), unless --resume is given.");
+        if (!Directory.Exists(data)) throw new DirectoryNotFoundException($"--data {data}: dataset root not found.");
         var o = new TrainOptions
         {
             Data = data, TrainSplit = pr.GetValue(TrainSplit)!, ValSplit = pr.GetValue(ValSplit)!,
-            Weights = studentWeights, Cfg = student,
+            Weights = weights, Cfg = model,
             Epochs = pr.GetValue(Epochs), BatchSize = pr.GetValue(BatchSize), ImgSize = pr.GetValue(Img), Rect = pr.GetValue(Rect),
             NoSave = pr.GetValue(NoSave), NoVal = pr.GetValue(NoVal), NoPlots = pr.GetValue(NoPlots), Device = pr.GetValue(Device)!,
             MultiScale = pr.GetValue(MultiScale), Optimizer = pr.GetValue(Optimizer),
             Workers = pr.GetValue(Workers), CosLr = pr.GetValue(CosLr), LabelSmoothing = pr.GetValue(LabelSmoothing),
             Patience = pr.GetValue(Patience), Freeze = pr.GetValue(Freeze) ?? [0], SavePeriod = pr.GetValue(SavePeriod),
-            Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), Cache = cache,
-            SaveDir = saveDir,
+            Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), Cache = pr.GetValue(Cache) ? "ram" : null,
         };
         o.Validate();
-        return o;
+        return o with { SaveDir = RunDirectory.Resolve(pr.GetValue(Out), verb, pr.GetValue(Project)!) };
     }
 }

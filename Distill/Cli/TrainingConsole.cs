@@ -1,0 +1,79 @@
+using System.Globalization;
+using Spectre.Console;
+using YoloDistill.Detector.Training;
+
+namespace YoloDistill.Distill.Cli;
+
+/// <summary>
+/// Shows a training run (train or distill): the setup, a progress bar per epoch with the losses (extra loss columns
+/// included), images per second, ETA and memory, a line per validated epoch, and a summary table at the end.
+/// </summary>
+public static class TrainingConsole
+{
+    /// <summary>Runs the trainer to the end; a diverged loss is reported as a user-facing error (exit 2).</summary>
+    public static int Run(Trainer t, string title, CancellationToken ct)
+    {
+        var o = t.Options;
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] {Markup.Escape(t.Config.ModelName)} nc={t.Config.Nc} img={o.ImgSize} batch={o.BatchSize} " +
+                               $"accumulate={o.Accumulate} epochs={o.Epochs} device={Markup.Escape(o.Device)} -> [bold]{Markup.Escape(o.SaveDir)}[/]");
+        AnsiConsole.MarkupLine("[grey]hyperparameters:[/] " + Markup.Escape(HypYaml.ToYaml(t.Hyp).Replace("\n", ", ").TrimEnd(',', ' ')));
+        foreach (var n in t.Notes) AnsiConsole.MarkupLine("[grey]" + Markup.Escape(n) + "[/]");
+        AnsiConsole.MarkupLine($"[grey]{t.BatchesPerEpoch} batches per epoch, {t.WarmupIterations} warmup iterations[/]");
+
+        TrainSummary? summary = null;
+        var rows = new List<TrainEpochProgress>();
+        try
+        {
+            AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask? task = null;
+                    int taskEpoch = -1;
+                    t.StepProgress = new InlineProgress<TrainStepProgress>(p =>
+                    {
+                        if (task is null || taskEpoch != p.Epoch)
+                        {
+                            task = ctx.AddTask($"{p.Epoch}/{p.Epochs - 1}", maxValue: p.Batches);
+                            taskEpoch = p.Epoch;
+                        }
+                        var extra = string.Concat(p.Extra.Select(x => $" {x:0.0000}"));
+                        task.Description = $"{p.Epoch}/{p.Epochs - 1}  box {p.Box:0.0000} obj {p.Obj:0.0000} cls {p.Cls:0.0000}{extra}  " +
+                                           $"{p.Instances} inst  {p.ImgSize}px  {p.ImagesPerSecond:0.0} img/s  ETA {p.EpochEta:mm\\:ss}  {p.RssBytes / 1e9:0.00}G";
+                        task.Value = p.Batch;
+                    });
+                    t.EpochProgress = new InlineProgress<TrainEpochProgress>(e =>
+                    {
+                        rows.Add(e);
+                        var r = e.Result;
+                        var pr = double.IsNaN(r.Precision) ? "" : $" P {r.Precision:0.000} R {r.Recall:0.000}";
+                        ctx.AddTask(Markup.Escape(e.Validated
+                            ? $"   val{pr} mAP50 {r.Map50:0.000} mAP50-95 {r.Map5095:0.000}  fitness {e.Fitness:0.0000}{(e.IsBest ? "  best" : "")}"
+                            : "   (not validated)"), maxValue: 1).Value = 1;
+                    });
+                    summary = t.Run(ct);
+                });
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw new UserFacingException(e.Message, e);
+        }
+
+        var s = summary!;
+        var table = new Table().Border(TableBorder.Rounded).Title("training summary")
+            .AddColumns("epoch", "box", "obj", "cls", "P", "R", "mAP50", "mAP50-95", "val box", "val obj", "val cls", "lr0");
+        foreach (var e in rows)
+        {
+            var r = e.Result;
+            string F(double v, string f = "0.0000") => double.IsNaN(v) ? "-" : v.ToString(f, CultureInfo.InvariantCulture);
+            table.AddRow((r.Epoch == s.BestEpoch ? "[bold]" : "") + r.Epoch + (r.Epoch == s.BestEpoch ? "*[/]" : ""),
+                F(r.TrainBox), F(r.TrainObj), F(r.TrainCls), F(r.Precision, "0.000"), F(r.Recall, "0.000"), F(r.Map50, "0.000"),
+                F(r.Map5095, "0.000"), F(r.ValBox), F(r.ValObj), F(r.ValCls), F(r.Lr0, "0.00000"));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"{s.EpochsCompleted} epochs in {s.Elapsed:hh\\:mm\\:ss}{(s.StoppedEarly ? " (stopped early: no improvement)" : "")}; " +
+                               $"best fitness {s.BestFitness:0.0000} at epoch {s.BestEpoch}");
+        AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(s.LastCheckpoint)}[/], [bold]{Markup.Escape(s.BestCheckpoint)}[/]; results: {Markup.Escape(Path.Combine(s.SaveDir, "results.csv"))}");
+        return 0;
+    }
+}
