@@ -16,7 +16,7 @@ public sealed record DemoOptions
     public string TeacherModel { get; init; } = "yolov5s";
     public int TeacherEpochs { get; init; } = 30;
     public string Student { get; init; } = "yolov5n";
-    public int Epochs { get; init; } = 12;
+    public int Epochs { get; init; } = 8;
     public int Batch { get; init; } = 16;
     public int Img { get; init; } = 320;
     public int Seed { get; init; }
@@ -24,6 +24,8 @@ public sealed record DemoOptions
     public double ImitationWeight { get; init; } = 0.01;
     public string Device { get; init; } = "auto";
     public int Workers { get; init; } = 2;
+    /// <summary>torch intra-op threads for every stage (0 = libtorch default; 1 is faster when the machine is busy).</summary>
+    public int Threads { get; init; }
     /// <summary>Where every artefact goes; finished stages found here are reused.</summary>
     public string Out { get; init; } = "runs/demo";
 }

@@ -20,6 +20,8 @@ public static class DemoPipeline
                 ? 0
                 : await ctx.RunVerb(["dataset", "synth", "--out", o.Data, "--seed", I(o.DataSeed), "--img", I(o.Img)])),
 
+        new(Baseline, "Baseline student", ctx => Train(ctx, Baseline, o.Student, o.Epochs)),
+
         new("teacher", "Teacher", async ctx =>
         {
             if (!o.TrainTeacher)
@@ -36,18 +38,17 @@ public static class DemoPipeline
             return 0;
         }),
 
-        new(Baseline, "Baseline student", ctx => Train(ctx, Baseline, o.Student, o.Epochs)),
 
         new(Distilled, $"Distilled student ({o.Method})", ctx =>
         {
             var run = ctx.RunDir(Distilled);
-            if (File.Exists(ctx.LastWeights(Distilled))) return ctx.RunVerb(["distill", "--resume", run]);
+            if (File.Exists(ctx.LastWeights(Distilled))) return ctx.RunVerb(["distill", "--resume", run, "--threads", I(o.Threads)]);
             return ctx.RunVerb([
                 "distill", "--data", o.Data, "--train-split", "train", "--val-split", "val",
                 "--teacher", o.Teacher, "--student", o.Student, "--method", o.Method,
                 "--imitation-weight", D(o.ImitationWeight),
                 "--epochs", I(o.Epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
-                "--workers", I(o.Workers), "--device", o.Device, "--out", run]);
+                "--workers", I(o.Workers), "--device", o.Device, "--threads", I(o.Threads), "--out", run]);
         }),
 
         new("val", "Evaluate teacher, baseline and distilled student", async ctx =>
@@ -93,11 +94,11 @@ public static class DemoPipeline
     {
         var o = ctx.Options;
         var dir = ctx.RunDir(run);
-        if (File.Exists(ctx.LastWeights(run))) return ctx.RunVerb(["train", "--resume", dir]);
+        if (File.Exists(ctx.LastWeights(run))) return ctx.RunVerb(["train", "--resume", dir, "--threads", I(o.Threads)]);
         return ctx.RunVerb([
             "train", "--data", o.Data, "--train-split", "train", "--val-split", "val", "--cfg", model,
             "--epochs", I(epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
-            "--workers", I(o.Workers), "--device", o.Device, "--out", dir]);
+            "--workers", I(o.Workers), "--device", o.Device, "--threads", I(o.Threads), "--out", dir]);
     }
 
     static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
