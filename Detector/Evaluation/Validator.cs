@@ -75,7 +75,8 @@ public sealed class Validator(ValidatorOptions? options = null)
                     for (int si = 0; si < dets.Length; si++)
                         ProcessImage(dets[si], targets, toPixels, si, height, width, batch.Shapes[si], batch.ImageIds[si], classToCategoryId, stats, confusion, predictions);
                 }
-                progress?.Report(++done);
+                done++;
+                progress?.Report(done);
             }
         }
         finally

@@ -61,7 +61,8 @@ public static class DatasetMasks
                     ImageId = chunk[i].Id, Path = chunk[i].Path, Input = inputs[i], Boxes = boxes[i],
                     Levels = levels.Select(l => l[i]).ToArray(),
                 };
-                progress?.Report(++done);
+                done++;
+                progress?.Report(done);
             }
         }
     }

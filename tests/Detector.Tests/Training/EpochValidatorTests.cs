@@ -22,28 +22,36 @@ public class EpochValidatorTests
             model.train();
             var loss = new ComputeLoss(new Hyp().ScaledForModel(cfg.NumLevels, cfg.Nc, 64), cfg);
 
-            using var epochValidator = new EpochValidator(ds, 64, 4, 1);
+            using var epochValidator = new EpochValidator(ds, 64, 2, 1);
             var got = epochValidator.Validate(model, loss);
             Assert.True(model.training); // the trainer's model comes back in training mode
 
-            using var loader = new DetectionLoader(ds, LoaderOptions.Validation(64, 4, 1));
+            using var loader = new DetectionLoader(ds, LoaderOptions.Validation(64, 2, 1));
             var direct = new Validator().Run(model, loader, ds.ClassToCategoryId).Metrics;
             Assert.Equal(direct.MP, got.Precision);
             Assert.Equal(direct.MR, got.Recall);
             Assert.Equal(direct.Map50, got.Map50);
             Assert.Equal(direct.Map, got.Map5095);
 
-            // one batch holds all 4 images, so the val losses are that batch's ComputeLoss items
-            var batch = loader.Epoch(0).Single();
+            // two batches of 2 images: the val losses are the mean of the two batches' ComputeLoss items (val.py)
             model.eval();
-            float[] items;
-            using (no_grad())
-            using (var output = model.forward(batch.Images))
-                items = loss.Compute(output.Raw, batch.Targets).items.data<float>().ToArray();
-            batch.Dispose();
-            Assert.Equal(items[0], got.BoxLoss, 6);
-            Assert.Equal(items[1], got.ObjLoss, 6);
-            Assert.Equal(items[2], got.ClsLoss, 6);
+            var sum = new double[3];
+            int batches = 0;
+            foreach (var batch in loader.Epoch(0))
+            {
+                using (batch)
+                using (no_grad())
+                using (var output = model.forward(batch.Images))
+                {
+                    var items = loss.Compute(output.Raw, batch.Targets).items.data<float>().ToArray();
+                    for (int k = 0; k < 3; k++) sum[k] += items[k];
+                }
+                batches++;
+            }
+            Assert.Equal(2, batches);
+            Assert.Equal(sum[0] / 2, got.BoxLoss, 6);
+            Assert.Equal(sum[1] / 2, got.ObjLoss, 6);
+            Assert.Equal(sum[2] / 2, got.ClsLoss, 6);
             Assert.True(got.BoxLoss > 0 && got.ObjLoss > 0 && got.ClsLoss > 0);
         }
         finally { Directory.Delete(root, true); }
