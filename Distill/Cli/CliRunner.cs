@@ -10,7 +10,6 @@ namespace YoloDistill.Distill.Cli;
 public static class CliRunner
 {
     public const int UserError = 2;
-    public const int NotBuiltYet = 3;
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
