@@ -7,6 +7,8 @@ using System.Text.Json.Serialization;
 using YoloDistill.Detector.Model;
 using static TorchSharp.torch;
 
+using YoloDistill.Detector.Weights;
+
 namespace YoloDistill.Detector.Training;
 
 /// <summary>
@@ -106,11 +108,12 @@ public static class Checkpoint
             foreach (var (name, node) in header["tensors"]!.AsObject())
             {
                 var info = node!.AsObject();
-                var dtype = ParseDType(info["dtype"]!.GetValue<string>());
+                var code = info["dtype"]!.GetValue<string>();
+                if (!TensorDTypes.TryParse(code, out var dtype)) throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{code}'.");
                 var shape = info["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 var offs = info["offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 long begin = dataStart + offs[0], end = dataStart + offs[1];
-                long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+                long expected = shape.Aggregate(1L, (a, b) => a * b) * TensorDTypes.ElementSize(dtype);
                 if (offs[0] < 0 || end > dataEnd || end - begin != expected)
                     throw new InvalidDataException($"{path}: tensor '{name}' lies outside the data section.");
                 var t = empty(shape, dtype);
@@ -170,10 +173,10 @@ public static class Checkpoint
             {
                 var t = t0.detach().cpu().contiguous();
                 cpu.Add(t);
-                long size = t.NumberOfElements * ElementSize(t.dtype);
+                long size = t.NumberOfElements * TensorDTypes.ElementSize(t.dtype);
                 index[name] = new JsonObject
                 {
-                    ["dtype"] = DTypeName(t.dtype),
+                    ["dtype"] = TensorDTypes.Code(t.dtype),
                     ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
                     ["offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + size)),
                 };
@@ -237,27 +240,4 @@ public static class Checkpoint
         Strides = o["strides"]!.AsArray().Select(s => s!.GetValue<int>()).ToArray(),
     };
 
-    static ScalarType ParseDType(string s) => s switch
-    {
-        "F32" => ScalarType.Float32, "F64" => ScalarType.Float64, "F16" => ScalarType.Float16, "BF16" => ScalarType.BFloat16,
-        "I64" => ScalarType.Int64, "I32" => ScalarType.Int32, "I16" => ScalarType.Int16, "I8" => ScalarType.Int8,
-        "U8" => ScalarType.Byte, "BOOL" => ScalarType.Bool,
-        _ => throw new InvalidDataException($"unsupported dtype '{s}'."),
-    };
-
-    static string DTypeName(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => "F32", ScalarType.Float64 => "F64", ScalarType.Float16 => "F16", ScalarType.BFloat16 => "BF16",
-        ScalarType.Int64 => "I64", ScalarType.Int32 => "I32", ScalarType.Int16 => "I16", ScalarType.Int8 => "I8",
-        ScalarType.Byte => "U8", ScalarType.Bool => "BOOL",
-        _ => throw new ArgumentException($"dtype {t} cannot be stored in a checkpoint."),
-    };
-
-    static long ElementSize(ScalarType t) => t switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        _ => 1,
-    };
 }

@@ -63,11 +63,13 @@ public static class SafeTensors
                     continue;
                 }
                 var info = node!.AsObject();
-                var dtype = ParseDType(info["dtype"]!.GetValue<string>(), path, name);
+                var code = info["dtype"]!.GetValue<string>();
+                if (!TensorDTypes.TryParse(code, out var dtype))
+                    throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{code}'.");
                 var shape = info["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 var offs = info["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
                 long begin = dataStart + offs[0], end = dataStart + offs[1];
-                long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
+                long expected = shape.Aggregate(1L, (a, b) => a * b) * TensorDTypes.ElementSize(dtype);
                 if (offs[0] < 0 || end > bytes.Length || end - begin != expected)
                     throw new InvalidDataException($"{path}: tensor '{name}' data [{offs[0]}, {offs[1]}) does not match its shape or lies outside the file (truncated?).");
                 var t = empty(shape, dtype);
@@ -101,7 +103,7 @@ public static class SafeTensors
             var data = t.bytes.ToArray();
             header[name] = new JsonObject
             {
-                ["dtype"] = DTypeName(t.dtype),
+                ["dtype"] = TensorDTypes.Code(t.dtype),
                 ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
                 ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + data.Length)),
             };
@@ -125,41 +127,4 @@ public static class SafeTensors
         File.Move(tmp, path, overwrite: true);
     }
 
-    static ScalarType ParseDType(string s, string path, string name) => s switch
-    {
-        "F32" => ScalarType.Float32,
-        "F16" => ScalarType.Float16,
-        "BF16" => ScalarType.BFloat16,
-        "F64" => ScalarType.Float64,
-        "I64" => ScalarType.Int64,
-        "I32" => ScalarType.Int32,
-        "I16" => ScalarType.Int16,
-        "I8" => ScalarType.Int8,
-        "U8" => ScalarType.Byte,
-        "BOOL" => ScalarType.Bool,
-        _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{s}'."),
-    };
-
-    static string DTypeName(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => "F32",
-        ScalarType.Float16 => "F16",
-        ScalarType.BFloat16 => "BF16",
-        ScalarType.Float64 => "F64",
-        ScalarType.Int64 => "I64",
-        ScalarType.Int32 => "I32",
-        ScalarType.Int16 => "I16",
-        ScalarType.Int8 => "I8",
-        ScalarType.Byte => "U8",
-        ScalarType.Bool => "BOOL",
-        _ => throw new ArgumentException($"dtype {t} cannot be stored in safetensors."),
-    };
-
-    static long ElementSize(ScalarType t) => t switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        _ => 1,
-    };
 }
