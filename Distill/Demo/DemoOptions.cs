@@ -14,7 +14,7 @@ public sealed record DemoOptions
     /// <summary>Train the teacher instead of using the shipped one.</summary>
     public bool TrainTeacher { get; init; }
     public string TeacherModel { get; init; } = "yolov5s";
-    public int TeacherEpochs { get; init; } = 30;
+    public int TeacherEpochs { get; init; } = 12;
     public string Student { get; init; } = "yolov5n";
     public int Epochs { get; init; } = 8;
     public int Batch { get; init; } = 16;

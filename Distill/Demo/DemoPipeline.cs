@@ -33,11 +33,9 @@ public static class DemoPipeline
             }
             var code = await Train(ctx, TeacherRun, o.TeacherModel, o.TeacherEpochs);
             if (code != 0) return code;
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(o.Teacher))!);
-            File.Copy(ctx.BestWeights(TeacherRun), o.Teacher, overwrite: true);
-            return 0;
+            // Ship the detector alone (EMA weights and its configuration), not the run's optimizer state.
+            return await ctx.RunVerb(["export", "--weights", ctx.BestWeights(TeacherRun), "--format", "torchsharp", "--out", o.Teacher]);
         }),
-
 
         new(Distilled, $"Distilled student ({o.Method})", ctx =>
         {
