@@ -28,12 +28,13 @@ public static class DemoCommand
         var weight = new Option<double>("--imitation-weight") { Description = "FGFI imitation loss weight (lambda)", DefaultValueFactory = _ => d.ImitationWeight };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => d.Device };
         var workers = new Option<int>("--workers") { Description = "Data loader threads", DefaultValueFactory = _ => d.Workers };
+        var detectConf = new Option<double>("--detect-conf") { Description = "Confidence threshold for the demo video", DefaultValueFactory = _ => d.DetectConf };
         var threads = new Option<int>("--threads") { Description = "torch intra-op threads for every stage (0 = libtorch default)", DefaultValueFactory = _ => d.Threads };
         var output = new Option<string>("--out") { Description = "Output folder; finished stages found there are reused", DefaultValueFactory = _ => d.Out };
 
         var cmd = new Command("demo", "Run the whole mission end to end on the built-in synthetic data: data, teacher, baseline and " +
                                       "FGFI students, evaluation, ONNX export and check, video detection, report.");
-        foreach (var opt in new Option[] { data, teacher, trainTeacher, teacherModel, teacherEpochs, student, epochs, batch, img, seed, method, weight, device, workers, threads, output })
+        foreach (var opt in new Option[] { data, teacher, trainTeacher, teacherModel, teacherEpochs, student, epochs, batch, img, seed, method, weight, device, workers, detectConf, threads, output })
             cmd.Options.Add(opt);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -43,7 +44,7 @@ public static class DemoCommand
                 TeacherModel = pr.GetValue(teacherModel)!, TeacherEpochs = pr.GetValue(teacherEpochs), Student = pr.GetValue(student)!,
                 Epochs = pr.GetValue(epochs), Batch = pr.GetValue(batch), Img = pr.GetValue(img), Seed = pr.GetValue(seed),
                 Method = pr.GetValue(method)!, ImitationWeight = pr.GetValue(weight), Device = pr.GetValue(device)!,
-                Workers = pr.GetValue(workers), Threads = pr.GetValue(threads), Out = pr.GetValue(output)!,
+                Workers = pr.GetValue(workers), Threads = pr.GetValue(threads), DetectConf = pr.GetValue(detectConf), Out = pr.GetValue(output)!,
             };
             return await RunAsync(o);
         });

@@ -73,7 +73,7 @@ public static class DemoPipeline
 
         new("detect", "Detect on the demo video with the ONNX student", ctx => ctx.RunVerb([
             "detect", "--weights", OnnxPath(ctx), "--backend", "onnx", "--source", VideoPath(ctx),
-            "--img", I(o.Img), "--out", ctx.RunDir("detect")])),
+            "--img", I(o.Img), "--conf", D(o.DetectConf), "--out", ctx.RunDir("detect")])),
 
         new("report", "Report", ctx => DemoReport.WriteAsync(ctx)),
     ];

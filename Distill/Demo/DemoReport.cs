@@ -44,6 +44,7 @@ public static class DemoReport
         md.AppendLine();
         md.AppendLine($"Gain from distillation ({o.Method}) over the baseline student: mAP50-95 {Signed(distilled.Map50_95 - baseline.Map50_95)}, " +
                       $"mAP50 {Signed(distilled.Map50 - baseline.Map50)} (one seed; see the README for the multi-seed benchmark).").AppendLine();
+        md.AppendLine($"Demo video: detections at conf {o.DetectConf.ToString(CultureInfo.InvariantCulture)} (the student is trained for minutes, not converged).").AppendLine();
         md.AppendLine($"ONNX check: `{DemoPipeline.OnnxPath(ctx)}` run with ONNX Runtime on a validation image; max |onnx - torch| over all outputs = {onnx:E2}.").AppendLine();
         md.AppendLine("## Artefacts").AppendLine();
         foreach (var (label, path) in Artefacts(ctx))
@@ -54,8 +55,7 @@ public static class DemoReport
 
     public static IEnumerable<(string Label, string Path)> Artefacts(DemoContext ctx) =>
     [
-        ("report (markdown)", Path.Combine(ctx.Out, "report.md")),
-        ("report (csv)", Path.Combine(ctx.Out, "report.csv")),
+        ("report table (csv)", Path.Combine(ctx.Out, "report.csv")),
         ("baseline curves", Path.Combine(ctx.RunDir(DemoPipeline.Baseline), "results.png")),
         ("baseline results.csv", Path.Combine(ctx.RunDir(DemoPipeline.Baseline), "results.csv")),
         ("distilled curves", Path.Combine(ctx.RunDir(DemoPipeline.Distilled), "results.png")),
