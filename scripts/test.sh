@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# glibc per-thread malloc arenas fragment under the loader threads; two keep the resident set flat over long runs.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 : "${YOLO_DISTILL_REFDATA:=$(cd .. && pwd)/shared}"
 export YOLO_DISTILL_REFDATA
 if [ ! -f "$YOLO_DISTILL_REFDATA/README.md" ]; then
