@@ -24,7 +24,6 @@ public static class TrainStepBench
         net.to(dev);
         net.train();
         using var loss = new ComputeLoss(new Hyp().ScaledForModel(cfg.NumLevels, cfg.Nc, img), cfg);
-        Trainer.PrepareLoss(loss, cfg, dev);
         using var opt = OptimizerFactory.Create(OptimizerKind.SGD, OptimizerFactory.Classify(net), 0.01, 0.937, 0.0005);
         using var images = rand(new long[] { batch, 3, img, img }, generator: new Generator((ulong)seed + 1)).to(dev);
         using var targets = RandomTargets(batch, 6, cfg.Nc, seed).to(dev);

@@ -147,7 +147,6 @@ public sealed class Trainer : IDisposable
         });
         WarmupIterations = Warmup.Iterations(_hyp.WarmupEpochs, _loader.BatchCount);
         _computeLoss = new ComputeLoss(_hyp.ScaledForModel(Config.NumLevels, Config.Nc, _o.ImgSize), Config);
-        PrepareLoss(_computeLoss, Config, _device);
 
         if (validator is not null) _validator = validator;
         else
@@ -335,20 +334,6 @@ public sealed class Trainer : IDisposable
             Extras = extras,
             Metadata = meta,
         };
-    }
-
-    /// <summary>
-    /// ComputeLoss builds its per-device constants lazily on first use; doing that here, outside any dispose scope,
-    /// keeps them from being registered in (and freed with) the first training step's scope.
-    /// </summary>
-    internal static void PrepareLoss(ComputeLoss loss, ModelConfig cfg, Device device)
-    {
-        var raw = Enumerable.Range(0, cfg.NumLevels).Select(_ => zeros([1, cfg.NumAnchors, 1, 1, cfg.NumOutputs], device: device)).ToArray();
-        using var targets = zeros([0, 6], device: device);
-        var (l, it) = loss.Compute(raw, targets);
-        l.Dispose();
-        it.Dispose();
-        foreach (var r in raw) r.Dispose();
     }
 
     /// <summary>train.py --multi-scale: a random size in [0.5, 1.5] x img (stride multiple) per batch, from (seed, ni).</summary>
