@@ -78,10 +78,12 @@ public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
         var errFused = (y.Decoded! - fx["pred_fused"]).abs().max().item<float>();
         log.WriteLine($"fused pred: vs unfused reference {err:E2}, vs Ultralytics fused {errFused:E2}");
         Assert.True(err <= 3e-3f, $"fused pred vs unfused reference: max abs error {err}");
-        // Same weights after folding (identical arithmetic); what remains is convolution rounding, scaled by box size.
+        // Same weights after folding; what remains is convolution rounding, scaled by box size. Its base is the same 3e-3 px
+        // as above (Ultralytics' own fused/unfused gap is 2.6e-3): libtorch's reduction order depends on the threads it
+        // gets, and with the other tests running beside it the gap to Ultralytics' fused output reaches 4.5e-3 px.
         var pf = fx["pred_fused"];
-        var excess = ((y.Decoded! - pf).abs() - (pf.abs() * 1e-5 + 1e-3)).max().item<float>();
-        Assert.True(excess <= 0, $"fused pred vs Ultralytics fused differs beyond 1e-3 + 1e-5*|pred| (by {excess}; max abs {errFused})");
+        var excess = ((y.Decoded! - pf).abs() - (pf.abs() * 1e-5 + 3e-3)).max().item<float>();
+        Assert.True(excess <= 0, $"fused pred vs Ultralytics fused differs beyond 3e-3 + 1e-5*|pred| (by {excess}; max abs {errFused})");
     }
 
     [Fact]
