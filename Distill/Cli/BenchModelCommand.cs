@@ -33,7 +33,7 @@ public static class BenchModelCommand
         var layers = new Option<bool>("--layers") { Description = "print Ultralytics' per-layer table" };
         var weights = new Option<string?>("--weights") { Description = "state dict (.safetensors, Ultralytics keys) to time real weights; default: random init with BN statistics calibrated" };
         var output = new Option<string?>("--out") { Description = "result file (.json); default runs/bench/expN/model_<name>_<img>.json" };
-        var cmd = new Command("model", "Parameters, GFLOPs and forward time of a model scale (unfused and fused)");
+        var cmd = new Command("model", "Parameters, GFLOPs and forward time of a model scale (unfused, fused, fused in bfloat16)");
         foreach (var o in new Option[] { model, img, nc, batch, runs, warmup, device, threads, layers, weights, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
@@ -61,6 +61,8 @@ public static class BenchModelCommand
             results.Add(Measure("unfused", m, size, bs, n, w, dev));
             m.Fuse();
             results.Add(Measure("fused", m, size, bs, n, w, dev));
+            m.to(ScalarType.BFloat16);
+            results.Add(Measure("fused bfloat16", m, size, bs, n, w, dev, ScalarType.BFloat16));
 
             var table = new Table().Title($"{cfg.ModelName} nc={cfg.Nc} img={size} batch={bs} on {dev.type} ({torch.get_num_threads()} threads)");
             table.AddColumns("variant", "parameters", "GFLOPs", "median ms", "min ms");
@@ -84,14 +86,14 @@ public static class BenchModelCommand
         return cmd;
     }
 
-    static Timing Measure(string variant, YoloModel m, int size, int bs, int runs, int warmup, Device dev)
+    static Timing Measure(string variant, YoloModel m, int size, int bs, int runs, int warmup, Device dev, ScalarType dtype = ScalarType.Float32)
     {
         var (p, g) = ModelSummary.Count(m, size);
         var times = new double[runs];
         if (runs > 0)
         {
             using var _ = no_grad();
-            using var x = rand(bs, 3, size, size, device: dev);
+            using var x = rand(bs, 3, size, size, device: dev, dtype: dtype);
             for (int i = 0; i < warmup + runs; i++)
             {
                 var sw = Stopwatch.StartNew();
