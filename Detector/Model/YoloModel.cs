@@ -73,7 +73,14 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
         register_module("model", model);
     }
 
-    public override YoloOutput forward(Tensor x)
+    /// <summary>Training mode: raw head outputs and features; eval mode also decodes boxes.</summary>
+    public override YoloOutput forward(Tensor x) => Run(x, decode: !training);
+
+    /// <summary>
+    /// The forward pass with decoding chosen by the caller: a frozen teacher needs only raw outputs and features,
+    /// in eval mode, and decoding them would be wasted work.
+    /// </summary>
+    public YoloOutput Run(Tensor x, bool decode)
     {
         using var scope = NewDisposeScope();
         int nLayers = layers.Length;
@@ -102,7 +109,7 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
             if (raw is null && keep[i]) outputs[i] = cur;
         }
         var features = FeatureLayers.Select(f => outputs[f]!).ToArray();
-        Tensor? decoded = training ? null : Head.Decode(raw!);
+        Tensor? decoded = decode ? Head.Decode(raw!) : null;
         var result = new YoloOutput { Raw = raw!, Features = features, Decoded = decoded };
         foreach (var t in raw!) scope.MoveToOuter(t);
         foreach (var t in features) scope.MoveToOuter(t);

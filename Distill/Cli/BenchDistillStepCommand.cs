@@ -34,16 +34,17 @@ public static class BenchDistillStepCommand
         var threads = new Option<int>("--threads") { Description = "Torch intra-op threads (0 = libtorch default)", DefaultValueFactory = _ => 0 };
         var masksOnly = new Option<bool>("--masks-only") { Description = "Only time the mask building (no models)" };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
+        var precision = new Option<string>("--teacher-precision") { Description = "Teacher number format: auto, fp32, bf16 or fp16 (as distill)", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out") { Description = "Result file (default runs/bench/distill-step/exp.../distill_step.json)" };
         var cmd = new Command("distill-step", "Time of one distillation step vs a student training step plus a teacher forward, and the mask-building share");
-        foreach (var o in new Option[] { teacher, student, batch, img, method, boxes, iters, warmup, threads, masksOnly, device, outFile }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { teacher, student, batch, img, method, boxes, iters, warmup, threads, masksOnly, device, precision, outFile }) cmd.Options.Add(o);
         cmd.SetAction(pr => Run(new Settings(pr.GetValue(teacher)!, pr.GetValue(student)!, pr.GetValue(batch), pr.GetValue(img),
-            pr.GetValue(method)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads), pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(outFile))));
+            pr.GetValue(method)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads), pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(precision)!, pr.GetValue(outFile))));
         return cmd;
     }
 
     sealed record Settings(string Teacher, string Student, int Batch, int Img, string Method, int Boxes, int Iters, int Warmup, int Threads,
-        bool MasksOnly, string Device, string? Out);
+        bool MasksOnly, string Device, string Precision, string? Out);
 
     static int Run(Settings a)
     {
@@ -54,7 +55,7 @@ public static class BenchDistillStepCommand
         if (a.Boxes < 0) throw new ArgumentException($"--boxes {a.Boxes}: must not be negative.");
         if (a.Threads < 0) throw new ArgumentException($"--threads {a.Threads}: must not be negative.");
         if (a.Threads > 0) torch.set_num_threads(a.Threads);
-        var options = new DistillOptions { Method = DistillMethodParser.Parse(a.Method) };
+        var options = new DistillOptions { Method = DistillMethodParser.Parse(a.Method), TeacherPrecision = TeacherPrecisionParser.Parse(a.Precision) };
         var dev = DeviceSelector.Parse(a.Device);
         int batch = a.Batch, img = a.Img;
         var result = new Dictionary<string, object>
@@ -83,6 +84,8 @@ public static class BenchDistillStepCommand
             using var teacher = BuildTeacher(a.Teacher, dev);
             using var studentModel = BuildModel(a.Student, dev);
             teacher.CheckCompatible(studentModel.Config, options.Method);
+            teacher.UsePrecision(options.TeacherPrecision, dev);
+            result["teacher_dtype"] = teacher.ComputeType.ToString();
             using var adapters = options.NeedsAdapters ? DistillationLoss.CreateAdapters(teacher.Config, studentModel.Config, options.Adapter) : null;
             adapters?.to(dev);
             var distill = new DistillationLoss(options, teacher.Config, studentModel.Config, adapters);

@@ -27,10 +27,11 @@ public static class DistillCommand
         var cwdTau = new Option<double>("--cwd-tau") { Description = "CWD softmax temperature", DefaultValueFactory = _ => CwdLoss.DefaultTau };
         var kdWeight = new Option<double>("--kd-weight") { Description = "KD loss weight", DefaultValueFactory = _ => KdLoss.DefaultWeight };
         var kdT = new Option<double>("--kd-temperature") { Description = "KD temperature T", DefaultValueFactory = _ => KdLoss.DefaultTemperature };
+        var precision = new Option<string>("--teacher-precision") { Description = "Number format of the teacher's forward pass: auto (bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32), fp32, bf16 or fp16", DefaultValueFactory = _ => "auto" };
         var train = new TrainArguments("distill");
 
         var cmd = new Command("distill", "Distill a frozen teacher into a student (FGFI, CWD, KD) while training it as `train` does");
-        foreach (var o in new Option[] { teacher, student, studentWeights, method, imitWeight, psi, adapter, warmup, cwdWeight, cwdTau, kdWeight, kdT })
+        foreach (var o in new Option[] { teacher, student, studentWeights, method, imitWeight, psi, adapter, warmup, cwdWeight, cwdTau, kdWeight, kdT, precision })
             cmd.Options.Add(o);
         train.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
@@ -47,6 +48,7 @@ public static class DistillCommand
                 ImitationWeight = pr.GetValue(imitWeight), Psi = pr.GetValue(psi), Adapter = AdapterKindParser.Parse(pr.GetValue(adapter)!),
                 ImitationWarmup = pr.GetValue(warmup), CwdWeight = pr.GetValue(cwdWeight), CwdTau = pr.GetValue(cwdTau),
                 KdWeight = pr.GetValue(kdWeight), KdTemperature = pr.GetValue(kdT),
+                TeacherPrecision = TeacherPrecisionParser.Parse(pr.GetValue(precision)!),
             };
             options.Validate();
             var studentName = pr.GetValue(student)!;
@@ -86,6 +88,7 @@ public static class DistillCommand
         AnsiConsole.MarkupLine($"[bold]distill[/] teacher {Markup.Escape(ext.Teacher.Config.ModelName)} ({Markup.Escape(ext.Teacher.Source)}) -> student {Markup.Escape(trainer.Config.ModelName)}, " +
                                $"method {DistillMethodParser.Format(ext.Options.Method)}, {o.Epochs} epochs, batch {o.BatchSize}, img {o.ImgSize}");
         AnsiConsole.MarkupLine(Markup.Escape(DescribeOptions(ext.Options)));
+        AnsiConsole.MarkupLine($"[grey]teacher runs fused in {ext.Teacher.ComputeType} (--teacher-precision {TeacherPrecisionParser.Format(ext.Options.TeacherPrecision)})[/]");
         foreach (var note in trainer.Notes) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(note)}[/]");
         if (ext.Adapters is not null)
             AnsiConsole.MarkupLine($"[grey]adapters {AdapterKindParser.Format(ext.Adapters.Kind)}: student channels {string.Join("/", ext.Adapters.StudentChannels)} -> teacher {string.Join("/", ext.Adapters.TeacherChannels)} (trained, checkpointed, never exported)[/]");

@@ -30,6 +30,9 @@ public sealed record DistillOptions
     /// <summary>KD temperature T (1: sigmoid outputs are already calibrated probabilities).</summary>
     public double KdTemperature { get; init; } = KdLoss.DefaultTemperature;
 
+    /// <summary>Number format of the teacher's forward pass (auto: bfloat16 on CPUs with native support, fp16 on CUDA).</summary>
+    public TeacherPrecision TeacherPrecision { get; init; } = TeacherPrecision.Auto;
+
     /// <summary>Whether the selected losses need adapters (feature losses do, KD does not).</summary>
     public bool NeedsAdapters => (Method & (DistillMethod.Fgfi | DistillMethod.Cwd)) != 0;
 

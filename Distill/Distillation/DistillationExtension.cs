@@ -59,6 +59,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         teacher.CheckCompatible(context.Model.Config, options.Method);
         device = context.Device;
         teacher.Model.to(device);
+        teacher.UsePrecision(options.TeacherPrecision, device);
         if (options.NeedsAdapters)
         {
             adapters?.Dispose();
@@ -138,6 +139,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         ["distill.cwd_tau"] = F(options.CwdTau),
         ["distill.kd_weight"] = F(options.KdWeight),
         ["distill.kd_temperature"] = F(options.KdTemperature),
+        ["distill.teacher_precision"] = TeacherPrecisionParser.Format(options.TeacherPrecision),
     };
 
     /// <summary>The options a checkpoint's metadata records (for resume), or null when it was not a distill run.</summary>
@@ -156,6 +158,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
             CwdTau = D("distill.cwd_tau", CwdLoss.DefaultTau),
             KdWeight = D("distill.kd_weight", KdLoss.DefaultWeight),
             KdTemperature = D("distill.kd_temperature", KdLoss.DefaultTemperature),
+            TeacherPrecision = meta.TryGetValue("distill.teacher_precision", out var tp) ? TeacherPrecisionParser.Parse(tp) : TeacherPrecision.Float32,
         };
         return (o, teacherPath);
     }

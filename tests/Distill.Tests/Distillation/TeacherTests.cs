@@ -110,4 +110,31 @@ public class TeacherTests
         foreach (var (k, v) in pt.Model.state_dict())
             if (v.is_floating_point()) Assert.True(v.allclose(a[k], rtol: 1e-3, atol: 1e-3), k);
     }
+
+    [Theory]
+    [InlineData(TeacherPrecision.Float32, 1e-4)]
+    [InlineData(TeacherPrecision.BFloat16, 5e-2)]
+    public void Fused_reduced_precision_forward_matches_the_loaded_model(TeacherPrecision precision, double relTol)
+    {
+        using var teacher = Teacher.Load(RefData.Require("weights/yolov5n.safetensors"), CPU);
+        teacher.UsePrecision(precision, CPU);
+        Assert.Equal(precision == TeacherPrecision.Float32 ? ScalarType.Float32 : ScalarType.BFloat16, teacher.ComputeType);
+        using var g = new Generator(7);
+        using var images = rand([2, 3, 128, 96], generator: g);
+        using var t = teacher.Forward(images);
+        using var reference = teacher.Model.forward(images);
+        Assert.False(teacher.Model.IsFused); // the loaded weights stay as they are; a fused copy runs
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(ScalarType.Float32, t.Features[i].dtype);
+            Assert.Equal(ScalarType.Float32, t.Raw[i].dtype);
+            double scale = reference.Features[i].abs().max().item<float>();
+            double err = (t.Features[i] - reference.Features[i]).abs().max().item<float>();
+            Assert.True(err <= relTol * scale, $"P{i + 3} features ({precision}): max error {err:G3} vs scale {scale:G3}");
+            double rawScale = reference.Raw[i].abs().max().item<float>();
+            double rawErr = (t.Raw[i] - reference.Raw[i]).abs().max().item<float>();
+            Assert.True(rawErr <= relTol * rawScale, $"P{i + 3} raw ({precision}): max error {rawErr:G3} vs scale {rawScale:G3}");
+        }
+        Assert.Throws<ArgumentException>(() => TeacherPrecisionParser.Parse("int8"));
+    }
 }
