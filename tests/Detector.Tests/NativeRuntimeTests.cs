@@ -11,9 +11,11 @@ public class NativeRuntimeTests
     public void TorchSharp_loads_and_a_convolution_runs_forward_and_backward()
     {
         using var scope = NewDisposeScope();
-        manual_seed(0);
+        // Grad mode is per thread and xunit reuses threads across tests: state it rather than inherit it.
+        using var grad = enable_grad();
+        using var g = new Generator(0);
         var conv = nn.Conv2d(3, 4, 3, padding: 1);
-        var x = randn(2, 3, 8, 8, requires_grad: true);
+        var x = randn([2, 3, 8, 8], generator: g).requires_grad_();
         var y = conv.forward(x);
         Assert.Equal(new long[] { 2, 4, 8, 8 }, y.shape);
         y.square().sum().backward();
