@@ -19,5 +19,9 @@ $Y bench loader --data datasets/shapes --split train --img 320 --batch 16 --work
 $Y bench infer --weights "$REF/weights/yolov5n.pt" --img 640 --runs 30 --out "$OUT/infer_yolov5n_640.json"
 $Y bench cocoeval --annotations "$REF/data/coco128/annotations/instances_train2017.json" \
   --detections "$REF/reference/preds/yolov5n_coco128.json" --out "$OUT/cocoeval_coco128.json"
-$Y bench distill-step --teacher yolov5s --student yolov5n --batch 16 --img 320 --device cpu --out "$OUT/distill-step_s_to_n_b16_320.json"
+$Y bench model --model yolov5s --nc 8 --img 320 --batch 16 --runs 8 --out "$OUT/model_yolov5s_b16_320_forward.json"
+for p in fp32 bf16; do
+  $Y bench distill-step --teacher weights/teacher-yolov5s-shapes.ckpt --student yolov5n --batch 16 --img 320 --device cpu \
+    --teacher-precision $p --out "$OUT/distill-step_s_to_n_b16_320_$p.json"
+done
 echo "results in $OUT"

@@ -16,7 +16,7 @@ public sealed record DemoOptions
     public string TeacherModel { get; init; } = "yolov5s";
     public int TeacherEpochs { get; init; } = 12;
     public string Student { get; init; } = "yolov5n";
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 12;
     public int Batch { get; init; } = 16;
     public int Img { get; init; } = 320;
     public int Seed { get; init; }
