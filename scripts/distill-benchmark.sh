@@ -5,6 +5,9 @@
 #
 #   bash scripts/distill-benchmark.sh [SEEDS="0 1 2"] [EPOCHS=8] [IMG=320] [TEACHER=weights/teacher-yolov5s-shapes.ckpt]
 #
+# METHODS (default "baseline fgfi cwd kd") may also hold variants written label=method,--option,value,...
+# e.g. METHODS="baseline fgfi fgfi-l0.001=fgfi,--imitation-weight,0.001".
+#
 # Output: runs/distill-benchmark/<method>-s<seed>/ (train runs), .../val-<method>-s<seed>/stats.json, and
 # runs/distill-benchmark/results.csv + results.md. Finished runs are skipped when the script is run again.
 # Cost: (1 + number of methods) x seeds student trainings; at 8 epochs on 2 CPU cores about 3.5 min for a baseline
@@ -34,7 +37,11 @@ mkdir -p "$OUT"
 
 common=(--data "$DATA" --split train --val-split val --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS")
 for seed in $SEEDS; do
-  for m in $METHODS; do
+  for spec in $METHODS; do
+    m=${spec%%=*}
+    IFS=, read -r -a parts <<< "${spec#*=}"
+    method=${parts[0]}
+    extra=("${parts[@]:1}")
     run="$OUT/$m-s$seed"
     if [ ! -f "$run/weights/best.ckpt" ] || [ ! -f "$run/.finished" ]; then
       if [ -f "$run/weights/last.ckpt" ]; then
@@ -42,7 +49,7 @@ for seed in $SEEDS; do
       elif [ "$m" = baseline ]; then
         $Y train "${common[@]}" --model yolov5n --seed "$seed" --out "$run"
       else
-        $Y distill "${common[@]}" --teacher "$TEACHER" --student yolov5n --method "$m" --seed "$seed" --out "$run"
+        $Y distill "${common[@]}" --teacher "$TEACHER" --student yolov5n --method "$method" ${extra[@]+"${extra[@]}"} --seed "$seed" --out "$run"
       fi
       touch "$run/.finished"
     fi
@@ -53,7 +60,7 @@ done
 
 python3 - "$OUT" "$METHODS" "$SEEDS" <<'PY'
 import json, statistics, sys, os
-out, methods, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+out, methods, seeds = sys.argv[1], [m.split("=")[0] for m in sys.argv[2].split()], sys.argv[3].split()
 rows = []
 for m in methods:
     a, a50 = [], []
