@@ -21,7 +21,7 @@ public static class MallocTuning
     public const int TrimThreshold = int.MaxValue;
     public const int ArenaMax = 2;
 
-    static int applied;
+    static readonly Lazy<bool> Applied = new(ApplyOnce);
 
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int Mallopt(int param, int value);
@@ -30,10 +30,10 @@ public static class MallocTuning
     /// Applies the settings once per process (glibc on Linux only; elsewhere, or with a libc without mallopt, nothing
     /// changes). An explicit MALLOC_*_ environment variable wins. Returns whether glibc accepted the settings.
     /// </summary>
-    public static bool Apply()
+    public static bool Apply() => OperatingSystem.IsLinux() && Applied.Value;
+
+    static bool ApplyOnce()
     {
-        if (!OperatingSystem.IsLinux()) return false;
-        if (Interlocked.Exchange(ref applied, 1) == 1) return true;
         try
         {
             bool ok = true;

@@ -5,6 +5,14 @@ namespace YoloDistill.Distill.Cli;
 /// <summary>The verbs of the yolo-distill command, in the order --help lists them.</summary>
 public static class Verbs
 {
+    /// <summary>The yolo-distill root command with every verb (the program and the CLI tests run this).</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("yolo-distill: train YOLOv5 detectors in TorchSharp and distill a large teacher into a small student.");
+        foreach (var verb in All()) root.Subcommands.Add(verb);
+        return root;
+    }
+
     public static IEnumerable<Command> All() =>
     [
         TrainCommand.Create(),

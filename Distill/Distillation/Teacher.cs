@@ -68,8 +68,9 @@ public sealed class Teacher : IDisposable
         // the teacher must keep its running BN statistics and must never update them.
         if (Model.training) Model.eval();
         using var _ = no_grad();
-        using var scope = NewDisposeScope();
+        // Built before the scope opens: the copy lives as long as the teacher, not as long as one batch.
         var net = Runner(images.device);
+        using var scope = NewDisposeScope();
         // Tensor.to returns the tensor itself when the type already matches, so float32 outputs are passed on as they are.
         var output = net.Run(ComputeType == ScalarType.Float32 ? images : images.to(ComputeType), decode: false);
         var raw = output.Raw;
@@ -93,11 +94,7 @@ public sealed class Teacher : IDisposable
         var copy = new YoloModel(Config);
         try
         {
-            using (no_grad())
-            {
-                var source = Model.state_dict();
-                foreach (var (k, v) in copy.state_dict()) v.copy_(source[k]);
-            }
+            copy.LoadStateDictStrict(Model.state_dict(), Source);
             copy.to(device);
             copy.eval();
             copy.Fuse();

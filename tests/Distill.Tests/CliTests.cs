@@ -6,12 +6,7 @@ namespace YoloDistill.Distill.Tests;
 [Collection(ConsoleCollection.Name)]
 public class CliTests
 {
-    static RootCommand Root()
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return root;
-    }
+    static RootCommand Root() => Verbs.Root();
 
     [Fact]
     public void Help_lists_every_verb()

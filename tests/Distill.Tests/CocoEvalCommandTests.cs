@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using YoloDistill.Distill.Cli;
 using YoloDistill.Tests;
@@ -8,20 +7,13 @@ namespace YoloDistill.Distill.Tests;
 [Collection(ConsoleCollection.Name)]
 public class CocoEvalCommandTests
 {
-    static RootCommand Root()
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return root;
-    }
-
     [Fact]
     public async Task WritesFullPrecisionStatsAndPerCategoryAp()
     {
         var gt = RefData.Require("data/coco128/annotations/instances_train2017.json");
         var dt = RefData.Require("reference/preds/yolov5n_coco128.json");
         var outFile = Path.Combine(Directory.CreateTempSubdirectory("cocoeval-cli").FullName, "stats.json");
-        int code = await CliRunner.InvokeAsync(Root(), ["cocoeval", "--annotations", gt, "--detections", dt, "--out", outFile]);
+        int code = await CliHarness.RunAsync(["cocoeval", "--annotations", gt, "--detections", dt, "--out", outFile]);
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(File.ReadAllText(outFile));
         var stats = doc.RootElement.GetProperty("stats").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -36,7 +28,7 @@ public class CocoEvalCommandTests
     public async Task MissingDetectionsFileIsAUserError()
     {
         var gt = RefData.Require("data/coco128/annotations/instances_train2017.json");
-        int code = await CliRunner.InvokeAsync(Root(), ["cocoeval", "--annotations", gt, "--detections", "/nonexistent/dets.json"]);
+        int code = await CliHarness.RunAsync(["cocoeval", "--annotations", gt, "--detections", "/nonexistent/dets.json"]);
         Assert.Equal(CliRunner.UserError, code);
     }
 }

@@ -9,9 +9,7 @@ public class DatasetCommandTests
 {
     static int Run(params string[] args)
     {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
+        return Verbs.Root().Parse(args).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using YoloDistill.Distill.Cli;
 
@@ -7,12 +6,7 @@ namespace YoloDistill.Distill.Tests;
 [Collection(ConsoleCollection.Name)]
 public class TrainCommandTests
 {
-    static int Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return CliRunner.InvokeAsync(root, args).GetAwaiter().GetResult();
-    }
+    static int Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void Bad_inputs_are_user_errors_and_create_no_run_folder()

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Model;
@@ -10,13 +9,6 @@ namespace YoloDistill.Distill.Tests;
 [Collection(ConsoleCollection.Name)]
 public class ValCommandTests
 {
-    static RootCommand Root()
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return root;
-    }
-
     /// <summary>A 3-image synthetic val split and fresh yolov5n weights for its classes, saved as safetensors.</summary>
     static (string Data, string Weights, SynthSummary Summary) Fixture(string tmp)
     {
@@ -38,7 +30,7 @@ public class ValCommandTests
             var (data, weights, summary) = Fixture(tmp);
             var outDir = Path.Combine(tmp, "out");
             // an untrained head's confidences are tiny: a near-zero threshold still yields detections to write
-            int code = await CliRunner.InvokeAsync(Root(), ["val", "--data", data, "--split", "val", "--weights", weights,
+            int code = await CliHarness.RunAsync(["val", "--data", data, "--split", "val", "--weights", weights,
                 "--img", "64", "--batch", "2", "--conf", "1e-9", "--max-det", "20", "--workers", "1", "--out", outDir]);
             Assert.Equal(0, code);
 
@@ -79,10 +71,8 @@ public class ValCommandTests
         try
         {
             var (data, weights, _) = Fixture(tmp);
-            Assert.Equal(CliRunner.UserError, await CliRunner.InvokeAsync(Root(),
-                ["val", "--data", data, "--split", "val", "--weights", Path.Combine(tmp, "missing.pt"), "--out", Path.Combine(tmp, "o1")]));
-            Assert.Equal(CliRunner.UserError, await CliRunner.InvokeAsync(Root(),
-                ["val", "--data", Path.Combine(tmp, "nowhere"), "--split", "val", "--weights", weights, "--out", Path.Combine(tmp, "o2")]));
+            Assert.Equal(CliRunner.UserError, await CliHarness.RunAsync(["val", "--data", data, "--split", "val", "--weights", Path.Combine(tmp, "missing.pt"), "--out", Path.Combine(tmp, "o1")]));
+            Assert.Equal(CliRunner.UserError, await CliHarness.RunAsync(["val", "--data", Path.Combine(tmp, "nowhere"), "--split", "val", "--weights", weights, "--out", Path.Combine(tmp, "o2")]));
             Assert.False(Directory.Exists(Path.Combine(tmp, "o1")));
         }
         finally { Directory.Delete(tmp, true); }

@@ -1,5 +1,4 @@
 using YoloDistill.Distill.Tests;
-using System.CommandLine;
 using YoloDistill.Detector.Export;
 using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
@@ -11,12 +10,7 @@ namespace YoloDistill.Distill.Tests.Cli;
 [Collection(ConsoleCollection.Name)]
 public class ExportDetectCliTests
 {
-    static Task<int> Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return CliRunner.InvokeAsync(root, args);
-    }
+    static Task<int> Run(params string[] args) => CliHarness.RunAsync(args);
 
     static string Temp() => Directory.CreateTempSubdirectory("cli").FullName;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using TorchSharp;
 using YoloDistill.Detector.Data;
@@ -13,12 +12,7 @@ namespace YoloDistill.Distill.Tests.Distillation;
 [Collection(ConsoleCollection.Name)]
 public class DistillCliTests
 {
-    static int Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        foreach (var v in Verbs.All()) root.Subcommands.Add(v);
-        return CliRunner.InvokeAsync(root, args).GetAwaiter().GetResult();
-    }
+    static int Run(params string[] args) => CliHarness.Run(args);
 
     [Fact]
     public void Masks_writes_one_picture_per_image_and_the_training_masks_per_level()
