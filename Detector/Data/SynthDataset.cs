@@ -16,6 +16,8 @@ public sealed record SynthOptions
     public int Val { get; init; } = 200;
     public int ImgSize { get; init; } = 320;
     public int JpegQuality { get; init; } = 90;
+    /// <summary>Which classes the scenes hold (default the built-in target set).</summary>
+    public SynthDomain Domain { get; init; } = SynthDomain.Shapes;
 }
 
 /// <summary>What <see cref="SynthDataset.Generate"/> wrote.</summary>
@@ -36,7 +38,7 @@ public static class SynthDataset
         int done = 0;
         int trainBoxes = WriteSplit(outRoot, "train", 0, options.Train, seed, options, () => progress?.Report(Interlocked.Increment(ref done)));
         int valBoxes = WriteSplit(outRoot, "val", 1, options.Val, seed, options, () => progress?.Report(Interlocked.Increment(ref done)));
-        return new SynthSummary(Path.GetFullPath(outRoot), options.Train, options.Val, trainBoxes, valBoxes, SynthScene.Classes.Select(c => c.Name).ToArray());
+        return new SynthSummary(Path.GetFullPath(outRoot), options.Train, options.Val, trainBoxes, valBoxes, options.Domain.Classes.Select(c => c.Name).ToArray());
     }
 
     static int WriteSplit(string root, string split, int splitKey, int count, int seed, SynthOptions o, Action tick)
@@ -47,7 +49,7 @@ public static class SynthDataset
         Parallel.For(0, count, i =>
         {
             var rng = new SampleRng(seed, splitKey, i);
-            var (img, b) = SynthScene.Random(o.ImgSize, o.ImgSize, rng);
+            var (img, b) = SynthScene.Random(o.ImgSize, o.ImgSize, rng, o.Domain);
             using (img)
             {
                 Cv2.ImEncode(".jpg", img, out var jpg, encode);
@@ -64,7 +66,7 @@ public static class SynthDataset
         {
             w.WriteStartObject();
             w.WriteStartObject("info");
-            w.WriteString("description", $"yolo-distill synthetic shapes, split {split}, seed {seed}");
+            w.WriteString("description", $"yolo-distill synthetic {o.Domain.Name}, split {split}, seed {seed}");
             w.WriteNumber("seed", seed);
             w.WriteEndObject();
             w.WriteStartArray("images");
@@ -100,11 +102,11 @@ public static class SynthDataset
                 }
             w.WriteEndArray();
             w.WriteStartArray("categories");
-            for (int c = 0; c < SynthScene.Classes.Count; c++)
+            for (int c = 0; c < o.Domain.Classes.Count; c++)
             {
                 w.WriteStartObject();
                 w.WriteNumber("id", c + 1);
-                w.WriteString("name", SynthScene.Classes[c].Name);
+                w.WriteString("name", o.Domain.Classes[c].Name);
                 w.WriteString("supercategory", "shape");
                 w.WriteEndObject();
             }

@@ -11,27 +11,19 @@ public sealed record SynthClass(string Name, SynthShape Shape, Scalar Bgr);
 public readonly record struct SynthObject(int Class, SynthShape Shape, Scalar Bgr, double Cx, double Cy, double Size, double Angle);
 
 /// <summary>
-/// The synthetic domain shared by <see cref="SynthDataset"/> and <see cref="SynthVideo"/>: coloured shapes from ~8 px to
+/// The synthetic scenes shared by <see cref="SynthDataset"/> and <see cref="SynthVideo"/>: coloured shapes from ~8 px to
 /// about half the image, distractors (class shapes in other colours, other shapes in class colours), partial
-/// occlusion, textured noisy backgrounds. All randomness comes from a <see cref="SampleRng"/>.
+/// occlusion, textured noisy backgrounds. Which shape-colour pairs are classes is the <see cref="SynthDomain"/>'s;
+/// all randomness comes from a <see cref="SampleRng"/>.
 /// </summary>
 public static class SynthScene
 {
-    static readonly Scalar Red = new(40, 35, 215), Green = new(45, 185, 50), Blue = new(215, 85, 35);
+    internal static readonly Scalar Red = new(40, 35, 215), Green = new(45, 185, 50), Blue = new(215, 85, 35);
 
-    public static readonly IReadOnlyList<SynthClass> Classes =
-    [
-        new("red_circle", SynthShape.Circle, Red),
-        new("green_circle", SynthShape.Circle, Green),
-        new("blue_circle", SynthShape.Circle, Blue),
-        new("red_square", SynthShape.Square, Red),
-        new("blue_square", SynthShape.Square, Blue),
-        new("red_triangle", SynthShape.Triangle, Red),
-        new("green_triangle", SynthShape.Triangle, Green),
-        new("blue_triangle", SynthShape.Triangle, Blue),
-    ];
+    /// <summary>The classes of the default (target) domain, <see cref="SynthDomain.Shapes"/>.</summary>
+    public static IReadOnlyList<SynthClass> Classes => SynthDomain.Shapes.Classes;
 
-    static readonly Scalar[] DistractorColours =
+    internal static readonly Scalar[] DistractorColours =
         [new(40, 215, 225), new(210, 40, 210), new(220, 215, 40), new(235, 235, 235), new(30, 140, 250), new(130, 40, 110)];
 
     /// <summary>Smooth coloured noise at two scales, faint strokes, and per-pixel grain.</summary>
@@ -119,18 +111,21 @@ public static class SynthScene
     static (double, double, double, double) Clip(Mat c, double x1, double y1, double x2, double y2) =>
         (Math.Clamp(x1, 0, c.Width), Math.Clamp(y1, 0, c.Height), Math.Clamp(x2, 0, c.Width), Math.Clamp(y2, 0, c.Height));
 
-    /// <summary>A random class object or distractor fully inside a width×height canvas.</summary>
-    public static SynthObject RandomObject(int width, int height, SampleRng rng, bool distractor)
+    /// <summary>A random class object or distractor of <paramref name="domain"/> (default <see cref="SynthDomain.Shapes"/>) fully inside a width×height canvas.</summary>
+    public static SynthObject RandomObject(int width, int height, SampleRng rng, bool distractor, SynthDomain? domain = null)
     {
+        domain ??= SynthDomain.Shapes;
         double maxSize = 0.45 * Math.Min(width, height);
         double size = Math.Exp(rng.Uniform(Math.Log(8), Math.Log(maxSize)));
         double cx = rng.Uniform(size / 2 + 1, width - size / 2 - 1), cy = rng.Uniform(size / 2 + 1, height - size / 2 - 1);
         double angle = rng.Uniform(-0.35, 0.35);
+        var classes = domain.Classes;
         if (!distractor)
         {
-            int cls = rng.NextInt(Classes.Count);
-            return new SynthObject(cls, Classes[cls].Shape, Jitter(Classes[cls].Bgr, rng), cx, cy, size, angle);
+            int cls = rng.NextInt(classes.Count);
+            return new SynthObject(cls, classes[cls].Shape, Jitter(classes[cls].Bgr, rng), cx, cy, size, angle);
         }
+        if (domain != SynthDomain.Shapes) return DomainDistractor(domain, cx, cy, size, rng);
         if (rng.NextDouble() < 0.5)
         {
             // a class shape in a colour no class has
@@ -141,8 +136,21 @@ public static class SynthScene
         if (rng.NextDouble() < 0.2)
             return new SynthObject(-1, SynthShape.Square, Jitter(Green, rng), cx, cy, size, angle);
         var other = (SynthShape)(3 + rng.NextInt(3));
-        var colour = rng.NextDouble() < 0.7 ? Classes[rng.NextInt(Classes.Count)].Bgr : DistractorColours[rng.NextInt(DistractorColours.Length)];
+        var colour = rng.NextDouble() < 0.7 ? classes[rng.NextInt(classes.Count)].Bgr : DistractorColours[rng.NextInt(DistractorColours.Length)];
         return new SynthObject(-1, other, Jitter(colour, rng), cx, cy, size, rng.Uniform(0, Math.PI));
+    }
+
+    /// <summary>Any shape in any of the domain's colours that is not one of its classes.</summary>
+    static SynthObject DomainDistractor(SynthDomain domain, double cx, double cy, double size, SampleRng rng)
+    {
+        var colours = domain.DistractorColours;
+        for (int attempt = 0; ; attempt++)
+        {
+            var shape = (SynthShape)rng.NextInt(6);
+            var colour = colours[rng.NextInt(colours.Count)];
+            if (attempt < 20 && domain.Classes.Any(c => c.Shape == shape && c.Bgr == colour)) continue;
+            return new SynthObject(-1, shape, Jitter(colour, rng), cx, cy, size, rng.Uniform(-0.35, 0.35));
+        }
     }
 
     static Scalar Jitter(Scalar c, SampleRng rng) => new(
@@ -153,18 +161,19 @@ public static class SynthScene
     /// overlap, but never hide more than 40 % of an earlier class object's box.
     /// Returns the image and the class objects' boxes (x1, y1, x2, y2).
     /// </summary>
-    public static (Mat Image, List<(int Class, double X1, double Y1, double X2, double Y2)> Boxes) Random(int width, int height, SampleRng rng)
+    public static (Mat Image, List<(int Class, double X1, double Y1, double X2, double Y2)> Boxes) Random(int width, int height, SampleRng rng,
+        SynthDomain? domain = null)
     {
         var img = Background(width, height, rng);
         var boxes = new List<(int, double, double, double, double)>();
         int behind = rng.NextInt(4), objects = rng.NextDouble() < 0.05 ? 0 : 1 + rng.NextInt(7), front = rng.NextInt(3);
-        for (int k = 0; k < behind; k++) Draw(img, RandomObject(width, height, rng, distractor: true));
+        for (int k = 0; k < behind; k++) Draw(img, RandomObject(width, height, rng, distractor: true, domain));
         for (int k = 0; k < objects + front; k++)
         {
             bool distractor = k >= objects;
             for (int attempt = 0; attempt < 10; attempt++)
             {
-                var o = RandomObject(width, height, rng, distractor);
+                var o = RandomObject(width, height, rng, distractor, domain);
                 var r = o.Size / 2;
                 if (boxes.Any(b => Occludes((o.Cx - r, o.Cy - r, o.Cx + r, o.Cy + r), (b.Item2, b.Item3, b.Item4, b.Item5)))) continue;
                 var box = Draw(img, o);

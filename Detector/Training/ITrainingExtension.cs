@@ -7,6 +7,18 @@ namespace YoloDistill.Detector.Training;
 /// <summary>What an extension sees when the trainer has built the student and is about to train.</summary>
 public sealed record TrainingContext(YoloModel Model, Device Device, TrainOptions Options, Hyp Hyp, int BatchesPerEpoch);
 
+/// <summary>An extension's loss for one batch.</summary>
+/// <param name="Loss">Added to the detection loss before backward (scaled like it, i.e. per batch).</param>
+/// <param name="Items">Detached per-image values, one per <see cref="ITrainingExtension.Columns"/> entry.</param>
+public sealed record ExtensionLoss(Tensor Loss, Tensor Items)
+{
+    /// <summary>The named parts of <see cref="Loss"/> (same scaling, in the graph), for gradient diagnostics; may be empty.</summary>
+    public IReadOnlyList<(string Name, Tensor Loss)> Terms { get; init; } = [];
+
+    /// <summary>Further detached numbers worth recording in diagnostics (e.g. each level's share of a loss).</summary>
+    public IReadOnlyList<(string Name, double Value)> Stats { get; init; } = [];
+}
+
 /// <summary>
 /// A hook for training variants such as distillation: extra trainable modules (optimised in the model's three
 /// parameter groups), an extra loss per batch computed from the student's output, extra results.csv columns, and
@@ -23,11 +35,8 @@ public interface ITrainingExtension
     /// <summary>Modules whose parameters are optimised alongside the model (e.g. adapters); may be empty.</summary>
     IEnumerable<nn.Module> TrainableModules { get; }
 
-    /// <summary>
-    /// The extra loss for a batch, added to the detection loss before backward (already scaled like it, i.e. per batch),
-    /// and its detached items (one per <see cref="Columns"/> entry). <paramref name="images"/> is the network input on the device.
-    /// </summary>
-    (Tensor Loss, Tensor Items) ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student);
+    /// <summary>The extra loss for a batch. <paramref name="images"/> is the network input on the device.</summary>
+    ExtensionLoss ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student);
 
     /// <summary>Called when the trainer switches the student to train mode at the start of each epoch.</summary>
     void OnEpochStart(int epoch);

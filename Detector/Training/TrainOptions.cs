@@ -47,6 +47,11 @@ public sealed record TrainOptions
     public int ValEvery { get; init; } = 1;
     /// <summary>Cache decoded images in memory ("ram") or not (null).</summary>
     public string? Cache { get; init; }
+    /// <summary>
+    /// Every N batches, compute the gradient of each loss term separately on the model's parameters and write their
+    /// norms and cosines, and how the gradient clip acted, to diagnostics.csv (0 = off; each probe costs a backward per term).
+    /// </summary>
+    public int DiagnoseEvery { get; init; }
     /// <summary>Run folder: weights/, results.csv, results.png, hyp.yaml, opt.yaml.</summary>
     public string SaveDir { get; init; } = "runs/train/exp";
 
@@ -73,6 +78,7 @@ public sealed record TrainOptions
     public string LastPath => Path.Combine(WeightsDir, "last.ckpt");
     public string BestPath => Path.Combine(WeightsDir, "best.ckpt");
     public string ResultsCsvPath => Path.Combine(SaveDir, "results.csv");
+    public string DiagnosticsCsvPath => Path.Combine(SaveDir, "diagnostics.csv");
 
     /// <summary>Rejects values train.py would reject or that cannot work, naming the option.</summary>
     public void Validate()
@@ -81,6 +87,7 @@ public sealed record TrainOptions
         if (BatchSize < 1) throw new ArgumentException($"--batch-size {BatchSize}: must be at least 1.");
         if (ImgSize < 64 || ImgSize % 32 != 0) throw new ArgumentException($"--img {ImgSize}: must be a multiple of 32, at least 64.");
         if (Workers < 0) throw new ArgumentException($"--workers {Workers}: must not be negative.");
+        if (DiagnoseEvery < 0) throw new ArgumentException($"--diagnose-every {DiagnoseEvery}: must not be negative.");
         if (ValEvery < 1) throw new ArgumentException($"--val-every {ValEvery}: must be at least 1.");
         if (CloseMosaic < 0) throw new ArgumentException($"--close-mosaic {CloseMosaic}: must not be negative.");
         if (Freeze.Any(f => f < 0)) throw new ArgumentException("--freeze: layer indices must not be negative.");

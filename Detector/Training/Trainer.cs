@@ -32,6 +32,9 @@ public sealed class Trainer : IDisposable
     readonly OptimizerHelper _optimizer;
     readonly LrSchedule _schedule;
     readonly Parameter[] _clipParams;
+    readonly GradientDiagnostics? _diagnostics;
+    /// <summary>train.py: clip_grad_norm_(model.parameters(), max_norm=10.0).</summary>
+    const double MaxGradNorm = 10.0;
     readonly EarlyStopping _stopper;
     readonly List<string> _notes = [];
     int _startEpoch;
@@ -111,7 +114,14 @@ public sealed class Trainer : IDisposable
         }
         if (frozen > 0) _notes.Add($"freezing {frozen} parameter tensors of {string.Join(", ", prefixes.Select(x => x.TrimEnd('.')))}");
 
-        _ext?.Setup(new TrainingContext(Model, _device, _o, _hyp, 0));
+        _loader = new DetectionLoader(_train, new LoaderOptions
+        {
+            ImgSize = _o.ImgSize, BatchSize = _o.BatchSize, Augment = true, Rect = _o.Rect, Pad = 0.0, Stride = 32,
+            Workers = Math.Max(1, _o.EffectiveWorkers(Environment.ProcessorCount)), Seed = _o.Seed, Cache = _o.Cache is not null,
+            Shuffle = !_o.Rect, Hyp = _hyp, CloseMosaic = _o.CloseMosaic,
+        });
+        WarmupIterations = Warmup.Iterations(_hyp.WarmupEpochs, _loader.BatchCount);
+        _ext?.Setup(new TrainingContext(Model, _device, _o, _hyp, _loader.BatchCount));
 
         var groups = OptimizerFactory.Classify(Model);
         if (_ext is not null)
@@ -121,6 +131,8 @@ public sealed class Trainer : IDisposable
         _optimizer = OptimizerFactory.Create(_o.Optimizer, groups, _hyp.Lr0, _hyp.Momentum, decay);
         _notes.Add($"optimizer: {_o.Optimizer}(lr={_hyp.Lr0.ToString(CultureInfo.InvariantCulture)}) with parameter groups " +
                    $"{groups.NormWeights.Count} weight(decay=0.0), {groups.Weights.Count} weight(decay={decay.ToString(CultureInfo.InvariantCulture)}), {groups.Biases.Count} bias");
+        if (_o.DiagnoseEvery > 0)
+            _diagnostics = new GradientDiagnostics(_o.DiagnosticsCsvPath, _o.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray());
         _clipParams = Model.parameters().Concat(_ext?.TrainableModules.SelectMany(m => m.parameters()) ?? []).ToArray();
         _schedule = new LrSchedule(_o.Epochs, _hyp.Lrf, _o.CosLr);
 
@@ -139,13 +151,6 @@ public sealed class Trainer : IDisposable
                 if (v.is_floating_point()) v.copy_(v.to(ScalarType.Float16).to(ScalarType.Float32));
         }
 
-        _loader = new DetectionLoader(_train, new LoaderOptions
-        {
-            ImgSize = _o.ImgSize, BatchSize = _o.BatchSize, Augment = true, Rect = _o.Rect, Pad = 0.0, Stride = 32,
-            Workers = Math.Max(1, _o.EffectiveWorkers(Environment.ProcessorCount)), Seed = _o.Seed, Cache = _o.Cache is not null,
-            Shuffle = !_o.Rect, Hyp = _hyp, CloseMosaic = _o.CloseMosaic,
-        });
-        WarmupIterations = Warmup.Iterations(_hyp.WarmupEpochs, _loader.BatchCount);
         _computeLoss = new ComputeLoss(_hyp.ScaledForModel(Config.NumLevels, Config.Nc, _o.ImgSize), Config);
 
         if (validator is not null) _validator = validator;
@@ -239,11 +244,12 @@ public sealed class Trainer : IDisposable
                 var (loss, items) = _computeLoss.Compute(output.Raw, b.Targets.to(_device));
                 var totalLoss = loss;
                 float[] extraItems = [];
+                ExtensionLoss? extra = null;
                 if (_ext is not null)
                 {
-                    var (xl, xi) = _ext.ExtraLoss(b, imgs, output);
-                    totalLoss = loss + xl;
-                    extraItems = xi.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
+                    extra = _ext.ExtraLoss(b, imgs, output);
+                    totalLoss = loss + extra.Loss;
+                    extraItems = extra.Items.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
                 }
                 var it = items.detach().cpu().data<float>().ToArray();
                 float lossValue = totalLoss.detach().cpu().sum().item<float>();
@@ -251,12 +257,17 @@ public sealed class Trainer : IDisposable
                     throw new TrainingDivergedException(
                         $"loss became {lossValue} at epoch {epoch}, batch {i} (box {it[0]}, obj {it[1]}, cls {it[2]}); training stopped. " +
                         $"{(File.Exists(_o.LastPath) ? $"The last good checkpoint is {_o.LastPath}." : "No checkpoint was written yet.")}");
+                if (_diagnostics?.Due(ni) == true) _diagnostics.Probe(epoch, ni, loss, extra);
                 totalLoss.backward();
 
                 if (ni - _lastOptStep >= accumulate)
                 {
                     var withGrad = _clipParams.Where(p => p.requires_grad && p.grad is not null).ToArray();
-                    if (withGrad.Length > 0) nn.utils.clip_grad_norm_(withGrad, 10.0);
+                    if (withGrad.Length > 0)
+                    {
+                        double norm = nn.utils.clip_grad_norm_(withGrad, MaxGradNorm);
+                        _diagnostics?.RecordClip(norm, MaxGradNorm);
+                    }
                     _optimizer.step();
                     _optimizer.zero_grad();
                     _ema.Update(Model);

@@ -55,12 +55,12 @@ public static class BenchDistillStepCommand
         if (a.Boxes < 0) throw new ArgumentException($"--boxes {a.Boxes}: must not be negative.");
         if (a.Threads < 0) throw new ArgumentException($"--threads {a.Threads}: must not be negative.");
         if (a.Threads > 0) torch.set_num_threads(a.Threads);
-        var options = new DistillOptions { Method = DistillMethodParser.Parse(a.Method), TeacherPrecision = TeacherPrecisionParser.Parse(a.Precision) };
+        var options = DistillOptions.For(a.Method) with { TeacherPrecision = TeacherPrecisionParser.Parse(a.Precision) };
         var dev = DeviceSelector.Parse(a.Device);
         int batch = a.Batch, img = a.Img;
         var result = new Dictionary<string, object>
         {
-            ["teacher"] = a.Teacher, ["student"] = a.Student, ["method"] = DistillMethodParser.Format(options.Method),
+            ["teacher"] = a.Teacher, ["student"] = a.Student, ["method"] = options.Method,
             ["batch"] = batch, ["img"] = img, ["boxes_per_image"] = a.Boxes, ["iters"] = a.Iters, ["warmup"] = a.Warmup,
             ["device"] = dev.ToString(), ["threads"] = torch.get_num_threads(), ["load_average"] = LoadAverage(),
         };
@@ -72,7 +72,7 @@ public static class BenchDistillStepCommand
         var (maskBuild, maskCpu) = Median(a, () =>
         {
             using var scope = NewDisposeScope();
-            var masks = ImitationMask.Build(targets, batch, img, img, maskCfg, options.Psi, dev);
+            var masks = ImitationMask.Build(targets, batch, img, img, maskCfg, options.Get(FgfiLoss.Psi), dev, options.Get(FgfiLoss.Levels));
             if (dev.type != DeviceType.CPU) masks[^1].cpu();
         });
         result["mask_build_s"] = maskBuild;
@@ -83,10 +83,10 @@ public static class BenchDistillStepCommand
             torch.manual_seed(0);
             using var teacher = BuildTeacher(a.Teacher, dev);
             using var studentModel = BuildModel(a.Student, dev);
-            teacher.CheckCompatible(studentModel.Config, options.Method);
+            teacher.CheckCompatible(studentModel.Config, options);
             teacher.UsePrecision(options.TeacherPrecision, dev);
             result["teacher_dtype"] = teacher.ComputeType.ToString();
-            using var adapters = options.NeedsAdapters ? DistillationLoss.CreateAdapters(teacher.Config, studentModel.Config, options.Adapter) : null;
+            using var adapters = options.NeedsAdapters ? DistillationLoss.CreateAdapters(teacher.Config, studentModel.Config, options) : null;
             adapters?.to(dev);
             var distill = new DistillationLoss(options, teacher.Config, studentModel.Config, adapters);
             var hyp = new Hyp().ScaledForModel(studentModel.Config.NumLevels, studentModel.Config.Nc, img);
@@ -126,7 +126,7 @@ public static class BenchDistillStepCommand
                 using var t = teacher.Forward(images);
                 using var s = studentModel.forward(images);
                 var (loss, _) = det.Compute(s.Raw, stepTargets);
-                using var terms = distill.Compute(s, t, stepTargets, iteration++);
+                using var terms = distill.Compute(s, t, stepTargets, new DistillProgress(iteration++, 1000));
                 var total = loss + terms.Total * batch;
                 sgd.zero_grad();
                 total.backward();
@@ -145,7 +145,7 @@ public static class BenchDistillStepCommand
             table.AddRow("student train step", Ms(studentStep), Ms(studentCpu));
             table.AddRow("teacher no-grad forward", Ms(teacherForward), Ms(teacherCpu));
             table.AddRow("student step + teacher forward", Ms(studentStep + teacherForward), Ms(studentCpu + teacherCpu));
-            table.AddRow($"distill step ({DistillMethodParser.Format(options.Method)})", Ms(distillStep), Ms(distillCpu));
+            table.AddRow($"distill step ({options.Method})", Ms(distillStep), Ms(distillCpu));
             table.AddRow("mask building", $"{Ms(maskBuild)} ({100 * maskBuild / distillStep:0.00}%)", $"{Ms(maskCpu)} ({100 * maskCpu / distillCpu:0.00}%)");
         }
         else table.AddRow("mask building", Ms(maskBuild), Ms(maskCpu));

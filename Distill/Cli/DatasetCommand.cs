@@ -108,11 +108,12 @@ public static class DatasetCommand
         var train = new Option<int>("--train") { Description = "Training images", DefaultValueFactory = _ => 800 };
         var val = new Option<int>("--val") { Description = "Validation images", DefaultValueFactory = _ => 200 };
         var img = new Option<int>("--img") { Description = "Image size (square)", DefaultValueFactory = _ => 320 };
-        var cmd = new Command("synth", "Write a deterministic synthetic COCO dataset of coloured shapes (8 classes, distractors, occlusion, textured backgrounds)");
-        foreach (var o in new Option[] { output, seed, train, val, img }) cmd.Options.Add(o);
+        var domain = new Option<string>("--domain") { Description = "shapes: the built-in target set (8 classes in red, green, blue); pretrain: a separate 10-class set in other colours for pretraining", DefaultValueFactory = _ => "shapes" };
+        var cmd = new Command("synth", "Write a deterministic synthetic COCO dataset of coloured shapes (classes, distractors, occlusion, textured backgrounds)");
+        foreach (var o in new Option[] { output, seed, train, val, img, domain }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
-            var opts = new SynthOptions { Train = pr.GetValue(train), Val = pr.GetValue(val), ImgSize = pr.GetValue(img) };
+            var opts = new SynthOptions { Train = pr.GetValue(train), Val = pr.GetValue(val), ImgSize = pr.GetValue(img), Domain = SynthDomain.Parse(pr.GetValue(domain)!) };
             SynthSummary? s = null;
             AnsiConsole.Progress().Start(ctx =>
             {

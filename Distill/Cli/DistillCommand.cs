@@ -18,21 +18,12 @@ public static class DistillCommand
         var teacher = new Option<string?>("--teacher") { Description = "Teacher weights (.pt, .safetensors or a yolo-distill checkpoint); frozen, eval mode" };
         var student = new Option<string>("--student") { Description = "Student model: yolov5n, yolov5s, yolov5m, yolov5l or yolov5x", DefaultValueFactory = _ => "yolov5n" };
         var studentWeights = new Option<string?>("--student-weights") { Description = "Initial student weights (default: from scratch)" };
-        var method = new Option<string>("--method") { Description = "fgfi, cwd, kd, or a '+' combination such as fgfi+kd", DefaultValueFactory = _ => "fgfi" };
-        var imitWeight = new Option<double>("--imitation-weight") { Description = "FGFI loss weight lambda", DefaultValueFactory = _ => FgfiLoss.DefaultWeight };
-        var psi = new Option<double>("--psi") { Description = "FGFI mask threshold factor: IoU > psi * the box's best anchor IoU", DefaultValueFactory = _ => ImitationMask.DefaultPsi };
-        var adapter = new Option<string>("--adapter") { Description = "Adaptation layer: 1x1 or 3x3 convolution", DefaultValueFactory = _ => "1x1" };
-        var warmup = new Option<long>("--imitation-warmup") { Description = "Iterations over which lambda ramps up linearly from 0 (0 = none)", DefaultValueFactory = _ => 0 };
-        var cwdWeight = new Option<double>("--cwd-weight") { Description = "CWD loss weight", DefaultValueFactory = _ => CwdLoss.DefaultWeight };
-        var cwdTau = new Option<double>("--cwd-tau") { Description = "CWD softmax temperature", DefaultValueFactory = _ => CwdLoss.DefaultTau };
-        var kdWeight = new Option<double>("--kd-weight") { Description = "KD loss weight", DefaultValueFactory = _ => KdLoss.DefaultWeight };
-        var kdT = new Option<double>("--kd-temperature") { Description = "KD temperature T", DefaultValueFactory = _ => KdLoss.DefaultTemperature };
-        var precision = new Option<string>("--teacher-precision") { Description = "Number format of the teacher's forward pass: auto (bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32), fp32, bf16 or fp16", DefaultValueFactory = _ => "auto" };
+        var distill = new DistillArguments();
         var train = new TrainArguments("distill");
 
         var cmd = new Command("distill", "Distill a frozen teacher into a student (FGFI, CWD, KD) while training it as `train` does");
-        foreach (var o in new Option[] { teacher, student, studentWeights, method, imitWeight, psi, adapter, warmup, cwdWeight, cwdTau, kdWeight, kdT, precision })
-            cmd.Options.Add(o);
+        foreach (var o in new Option[] { teacher, student, studentWeights }) cmd.Options.Add(o);
+        distill.AddTo(cmd);
         train.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
@@ -42,14 +33,7 @@ public static class DistillCommand
             var teacherPath = pr.GetValue(teacher);
             if (string.IsNullOrWhiteSpace(teacherPath)) throw new ArgumentException("--teacher is required (the weights of the teacher detector).");
             if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
-            var options = new DistillOptions
-            {
-                Method = DistillMethodParser.Parse(pr.GetValue(method)!),
-                ImitationWeight = pr.GetValue(imitWeight), Psi = pr.GetValue(psi), Adapter = AdapterKindParser.Parse(pr.GetValue(adapter)!),
-                ImitationWarmup = pr.GetValue(warmup), CwdWeight = pr.GetValue(cwdWeight), CwdTau = pr.GetValue(cwdTau),
-                KdWeight = pr.GetValue(kdWeight), KdTemperature = pr.GetValue(kdT),
-                TeacherPrecision = TeacherPrecisionParser.Parse(pr.GetValue(precision)!),
-            };
+            var options = distill.Bind(pr);
             options.Validate();
             var studentName = pr.GetValue(student)!;
             Detector.Model.ModelConfig.FromName(studentName);
@@ -86,25 +70,13 @@ public static class DistillCommand
     {
         var o = trainer.Options;
         AnsiConsole.MarkupLine($"[bold]distill[/] teacher {Markup.Escape(ext.Teacher.Config.ModelName)} ({Markup.Escape(ext.Teacher.Source)}) -> student {Markup.Escape(trainer.Config.ModelName)}, " +
-                               $"method {DistillMethodParser.Format(ext.Options.Method)}, {o.Epochs} epochs, batch {o.BatchSize}, img {o.ImgSize}");
-        AnsiConsole.MarkupLine(Markup.Escape(DescribeOptions(ext.Options)));
+                               $"method {ext.Options.Method}, {o.Epochs} epochs, batch {o.BatchSize}, img {o.ImgSize}");
+        foreach (var line in ext.Options.Describe()) AnsiConsole.MarkupLine(Markup.Escape(line));
         AnsiConsole.MarkupLine($"[grey]teacher runs fused in {ext.Teacher.ComputeType} (--teacher-precision {TeacherPrecisionParser.Format(ext.Options.TeacherPrecision)})[/]");
         foreach (var note in trainer.Notes) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(note)}[/]");
         if (ext.Adapters is not null)
             AnsiConsole.MarkupLine($"[grey]adapters {AdapterKindParser.Format(ext.Adapters.Kind)}: student channels {string.Join("/", ext.Adapters.StudentChannels)} -> teacher {string.Join("/", ext.Adapters.TeacherChannels)} (trained, checkpointed, never exported)[/]");
 
         return TrainingConsole.Run(trainer, "yolo-distill distill", ct);
-    }
-
-    static string DescribeOptions(DistillOptions o)
-    {
-        var parts = new List<string>();
-        if (o.Method.HasFlag(DistillMethod.Fgfi))
-            parts.Add($"fgfi: lambda {o.ImitationWeight.ToString(CultureInfo.InvariantCulture)}, psi {o.Psi.ToString(CultureInfo.InvariantCulture)}, adapter {AdapterKindParser.Format(o.Adapter)}, warm-up {o.ImitationWarmup} it");
-        if (o.Method.HasFlag(DistillMethod.Cwd))
-            parts.Add($"cwd: weight {o.CwdWeight.ToString(CultureInfo.InvariantCulture)}, tau {o.CwdTau.ToString(CultureInfo.InvariantCulture)}");
-        if (o.Method.HasFlag(DistillMethod.Kd))
-            parts.Add($"kd: weight {o.KdWeight.ToString(CultureInfo.InvariantCulture)}, T {o.KdTemperature.ToString(CultureInfo.InvariantCulture)}");
-        return string.Join("; ", parts);
     }
 }

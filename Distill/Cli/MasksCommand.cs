@@ -21,16 +21,17 @@ public static class MasksCommand
         var data = new Option<string>("--data") { Description = "Dataset root (COCO layout: <root>/<split>/, <root>/annotations/instances_<split>.json)", Required = true };
         var split = new Option<string>("--split") { Description = "Split to render", DefaultValueFactory = _ => "val2017" };
         var img = new Option<int>("--img") { Description = "Square input size the images are letterboxed to (multiple of 32)", DefaultValueFactory = _ => 640 };
-        var psi = new Option<double>("--psi") { Description = "FGFI threshold factor: a cell is on when an anchor has IoU > psi * the box's best IoU", DefaultValueFactory = _ => ImitationMask.DefaultPsi };
+        var psi = new Option<double>("--psi") { Description = "FGFI threshold factor: a cell is on when an anchor has IoU > psi * the box's best IoU", DefaultValueFactory = _ => FgfiLoss.Psi.Default };
+        var levels = new Option<string>("--fgfi-levels") { Description = $"Levels a box marks, as distill's option of that name: all, matched or best [default: {FgfiLoss.Levels.Format(FgfiLoss.Levels.Default)}, what training uses]", DefaultValueFactory = _ => FgfiLoss.Levels.Format(FgfiLoss.Levels.Default) };
         var limit = new Option<int?>("--limit") { Description = "Only the first N images" };
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/masks/exp, exp2, ...)" };
         var cmd = new Command("masks", "Render and save the FGFI imitation masks of a dataset split (letterboxed, default anchors, no augmentation)");
-        foreach (var o in new Option[] { data, split, img, psi, limit, outDir }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), pr.GetValue(limit), pr.GetValue(outDir)));
+        foreach (var o in new Option[] { data, split, img, psi, levels, limit, outDir }) cmd.Options.Add(o);
+        cmd.SetAction(pr => Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), FgfiLoss.Levels.Parse(pr.GetValue(levels)!), pr.GetValue(limit), pr.GetValue(outDir)));
         return cmd;
     }
 
-    static int Run(string root, string split, int img, double psi, int? limit, string? outDir)
+    static int Run(string root, string split, int img, double psi, LevelAssignment levels, int? limit, string? outDir)
     {
         if (psi is < 0 or > 1) throw new ArgumentException($"--psi {psi}: must lie in [0, 1].");
         if (limit is <= 0) throw new ArgumentException($"--limit {limit}: must be at least 1.");
@@ -44,7 +45,7 @@ public static class MasksCommand
             AnsiConsole.Progress().Start(ctx =>
             {
                 var task = ctx.AddTask($"masks {split} @{img}", maxValue: total);
-                foreach (var im in DatasetMasks.Compute(ds, img, psi, limit))
+                foreach (var im in DatasetMasks.Compute(ds, img, psi, limit, levels: levels))
                 {
                     using (im)
                     {
@@ -67,6 +68,7 @@ public static class MasksCommand
                 ["split"] = split,
                 ["img"] = img.ToString(CultureInfo.InvariantCulture),
                 ["psi"] = psi.ToString("R", CultureInfo.InvariantCulture),
+                ["levels"] = FgfiLoss.Levels.Format(levels),
                 ["strides"] = string.Join(",", DefaultLevels.Strides),
                 ["anchors_px"] = string.Join(" / ", DefaultLevels.AnchorsPx.Select(r => string.Join(",", r))),
                 ["letterbox"] = "Ultralytics LetterBox auto=False, centred, pad 114",

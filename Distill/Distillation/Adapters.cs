@@ -15,13 +15,21 @@ public sealed class Adapters : nn.Module<Tensor[], Tensor[]>
     /// <summary>The name the adapters' parameters are prefixed with in checkpoints.</summary>
     public const string ModuleName = "adapters";
 
+    public static readonly LossSetting<AdapterKind> Kernel = new("adapter", "Adaptation layer of the feature losses: 1x1 or 3x3 convolution",
+        AdapterKind.Conv1x1, AdapterKindParser.Parse, AdapterKindParser.Format);
+    public static readonly LossSetting<AdapterInit> Init = Setting.Choice("adapter-init", "Adapter initialisation: libtorch's default, or small (N(0, 1e-4), FGFI's code)", AdapterInit.Default);
+
+    /// <summary>The adapters' settings, shared by every loss that compares features.</summary>
+    public static IReadOnlyList<LossSetting> Settings { get; } = [Kernel, Init];
+
     readonly ModuleList<Conv2d> convs;
 
     public IReadOnlyList<long> StudentChannels { get; }
     public IReadOnlyList<long> TeacherChannels { get; }
     public AdapterKind Kind { get; }
 
-    public Adapters(IReadOnlyList<long> studentChannels, IReadOnlyList<long> teacherChannels, AdapterKind kind = AdapterKind.Conv1x1)
+    public Adapters(IReadOnlyList<long> studentChannels, IReadOnlyList<long> teacherChannels, AdapterKind kind = AdapterKind.Conv1x1,
+        AdapterInit init = AdapterInit.Default, Generator? generator = null)
         : base(ModuleName)
     {
         if (studentChannels.Count != teacherChannels.Count)
@@ -34,6 +42,12 @@ public sealed class Adapters : nn.Module<Tensor[], Tensor[]>
             .Select((c, i) => nn.Conv2d(c, teacherChannels[i], k, padding: k / 2, bias: true))
             .ToArray());
         RegisterComponents();
+        if (init == AdapterInit.Small)
+        {
+            using var _ = no_grad();
+            foreach (var c in convs)
+                c.weight.copy_(randn(c.weight.shape, generator: generator).fmod_(2).mul_(1e-4));
+        }
     }
 
     /// <summary>Number of levels.</summary>

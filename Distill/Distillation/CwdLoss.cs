@@ -1,4 +1,5 @@
 using TorchSharp;
+using YoloDistill.Detector.Model;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Distill.Distillation;
@@ -10,12 +11,32 @@ namespace YoloDistill.Distill.Distillation;
 /// the sum over channels, positions and images divided by N·C (images × channels) of that level; levels are summed
 /// with one weight for all of them.
 /// </summary>
-public static class CwdLoss
+public sealed class CwdLoss(LossSettings settings) : IDistillationLoss
 {
     /// <summary>τ of the authors' detection configs (mmdetection-distiller, cwd_retina_*: tau=1.0).</summary>
     public const double DefaultTau = 1.0;
     /// <summary>Loss weight of the authors' detection configs (mmdetection-distiller, cwd_retina_*: weight=5.0 per FPN level).</summary>
     public const double DefaultWeight = 5.0;
+
+    public static readonly LossSetting<double> Weight = Setting.Number("cwd-weight", "CWD loss weight", DefaultWeight, v => v < 0 ? "must be >= 0" : null);
+    public static readonly LossSetting<double> Tau = Setting.Number("cwd-tau", "CWD softmax temperature", DefaultTau, v => v <= 0 ? "must be > 0" : null);
+
+    public static readonly DistillLossKind Kind = new("cwd", "train/cwd_loss",
+        "Channel-wise distillation of the neck features (Shu et al., ICCV 2021)", ComparesFeatures: true, [Weight, Tau], s => new CwdLoss(s));
+
+    readonly double weight = settings.Get(Weight);
+    readonly double tau = settings.Get(Tau);
+
+    public string Name => Kind.Name;
+    public double WeightAt(DistillProgress progress) => weight;
+    public void CheckCompatible(ModelConfig teacher, ModelConfig student) { }
+    public string Describe() => $"cwd: weight {Weight.Format(weight)}, tau {Tau.Format(tau)}";
+
+    public LossValue Compute(DistillStep step)
+    {
+        if (step.AdaptedStudent is null) throw new ArgumentException("CWD compares features: the step carries no adapted student features.");
+        return new LossValue(Compute(step.AdaptedStudent, step.Teacher.Features, tau));
+    }
 
     /// <summary>Unweighted CWD summed over levels; student features must already have the teacher's channels.</summary>
     public static Tensor Compute(IReadOnlyList<Tensor> adaptedStudent, IReadOnlyList<Tensor> teacher, double tau = DefaultTau)

@@ -30,7 +30,8 @@ public static class DatasetMasks
 {
     public const int ChunkSize = 16;
 
-    public static IEnumerable<ImageMasks> Compute(CocoDataset dataset, int img, double psi, int? limit = null, IProgress<int>? progress = null)
+    public static IEnumerable<ImageMasks> Compute(CocoDataset dataset, int img, double psi, int? limit = null, IProgress<int>? progress = null,
+        LevelAssignment levels = LevelAssignment.Matched)
     {
         if (img < 32 || img % 32 != 0) throw new ArgumentException($"--img {img}: must be a positive multiple of 32.");
         var cfg = ModelConfig.FromName("yolov5s", dataset.NumClasses, dataset.Names.ToArray());
@@ -53,13 +54,13 @@ public static class DatasetMasks
                 foreach (var (b, (x1, y1, x2, y2)) in chunk[i].Labels.Zip(boxes[i]))
                     rows.AddRange([i, b.Class, (x1 + x2) / 2 / img, (y1 + y2) / 2 / img, (x2 - x1) / img, (y2 - y1) / img]);
             }
-            var levels = BuildLevels(rows, chunk.Length, img, cfg, psi);
+            var built = BuildLevels(rows, chunk.Length, img, cfg, psi, levels);
             for (int i = 0; i < chunk.Length; i++)
             {
                 yield return new ImageMasks
                 {
                     ImageId = chunk[i].Id, Path = chunk[i].Path, Input = inputs[i], Boxes = boxes[i],
-                    Levels = levels.Select(l => l[i]).ToArray(),
+                    Levels = built.Select(l => l[i]).ToArray(),
                 };
                 done++;
                 progress?.Report(done);
@@ -67,11 +68,11 @@ public static class DatasetMasks
         }
     }
 
-    static (byte[] Cells, int H, int W)[][] BuildLevels(List<float> rows, int batch, int img, ModelConfig cfg, double psi)
+    static (byte[] Cells, int H, int W)[][] BuildLevels(List<float> rows, int batch, int img, ModelConfig cfg, double psi, LevelAssignment levels)
     {
         using var scope = NewDisposeScope();
         var targets = rows.Count == 0 ? zeros(0, 6) : tensor(rows.ToArray()).view(-1, 6);
-        var masks = ImitationMask.Build(targets, batch, img, img, cfg, psi);
+        var masks = ImitationMask.Build(targets, batch, img, img, cfg, psi, levels: levels);
         var result = new (byte[] Cells, int H, int W)[masks.Length][];
         for (int l = 0; l < masks.Length; l++)
         {

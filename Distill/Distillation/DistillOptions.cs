@@ -1,51 +1,81 @@
+using System.Globalization;
+
 namespace YoloDistill.Distill.Distillation;
 
-/// <summary>Distillation settings; defaults are those of the papers and their reference code.</summary>
+/// <summary>
+/// Distillation settings: the selected losses (<c>--method</c>), the values of their settings (unset ones read as each
+/// setting's default, see <see cref="FgfiLoss"/>, <see cref="CwdLoss"/>, <see cref="KdLoss"/>, <see cref="Adapters"/>),
+/// and the teacher's number format.
+/// </summary>
 public sealed record DistillOptions
 {
-    /// <summary>Selected losses (--method, '+'-combinable). Default FGFI.</summary>
-    public DistillMethod Method { get; init; } = DistillMethod.Fgfi;
+    /// <summary>Selected losses in registry order (--method, '+'-combinable). Default FGFI.</summary>
+    public IReadOnlyList<DistillLossKind> Losses { get; init; } = [FgfiLoss.Kind];
 
-    /// <summary>λ of FGFI's imitation loss (paper and reference code: 0.01).</summary>
-    public double ImitationWeight { get; init; } = FgfiLoss.DefaultWeight;
-
-    /// <summary>ψ of FGFI's mask: a cell is on when one of its anchors has IoU &gt; ψ·max IoU of a box (paper: 0.5).</summary>
-    public double Psi { get; init; } = ImitationMask.DefaultPsi;
-
-    /// <summary>Adaptation layer kernel (default 1×1).</summary>
-    public AdapterKind Adapter { get; init; } = AdapterKind.Conv1x1;
-
-    /// <summary>Iterations over which λ ramps linearly from 0 to its value (0 = no warm-up).</summary>
-    public long ImitationWarmup { get; init; }
-
-    /// <summary>CWD loss weight (the authors' RetinaNet distillation configs: 5).</summary>
-    public double CwdWeight { get; init; } = CwdLoss.DefaultWeight;
-
-    /// <summary>CWD softmax temperature τ (the authors' detection configs: 1).</summary>
-    public double CwdTau { get; init; } = CwdLoss.DefaultTau;
-
-    /// <summary>KD loss weight (1).</summary>
-    public double KdWeight { get; init; } = KdLoss.DefaultWeight;
-
-    /// <summary>KD temperature T (1: sigmoid outputs are already calibrated probabilities).</summary>
-    public double KdTemperature { get; init; } = KdLoss.DefaultTemperature;
+    /// <summary>Values of loss and adapter settings; unset ones take their defaults.</summary>
+    public LossSettings Settings { get; init; } = new();
 
     /// <summary>Number format of the teacher's forward pass (auto: bfloat16 on CPUs with native support, fp16 on CUDA).</summary>
     public TeacherPrecision TeacherPrecision { get; init; } = TeacherPrecision.Auto;
 
-    /// <summary>Whether the selected losses need adapters (feature losses do, KD does not).</summary>
-    public bool NeedsAdapters => (Method & (DistillMethod.Fgfi | DistillMethod.Cwd)) != 0;
+    /// <summary>Selected losses as --method text ("fgfi+kd").</summary>
+    public string Method => DistillLosses.Format(Losses);
 
-    /// <summary>Throws ArgumentException naming the option that is out of range.</summary>
+    /// <summary>Whether the selected losses need adapters (feature losses do, KD does not).</summary>
+    public bool NeedsAdapters => Losses.Any(k => k.ComparesFeatures);
+
+    /// <summary>Options for a --method text with the given setting values.</summary>
+    public static DistillOptions For(string method, LossSettings? settings = null) =>
+        new() { Losses = DistillLosses.ParseMethod(method), Settings = settings ?? new LossSettings() };
+
+    public T Get<T>(LossSetting<T> setting) where T : notnull => Settings.Get(setting);
+
+    public DistillOptions With<T>(LossSetting<T> setting, T value) where T : notnull => this with { Settings = Settings.With(setting, value) };
+
+    /// <summary>Throws ArgumentException when nothing is selected.</summary>
     public void Validate()
     {
-        if (Method == DistillMethod.None) throw new ArgumentException("No distillation method selected (--method fgfi|cwd|kd).");
-        if (ImitationWeight < 0) throw new ArgumentException($"--imitation-weight must be >= 0; got {ImitationWeight}.");
-        if (Psi is < 0 or > 1) throw new ArgumentException($"--psi must lie in [0, 1]; got {Psi}.");
-        if (ImitationWarmup < 0) throw new ArgumentException($"--imitation-warmup must be >= 0; got {ImitationWarmup}.");
-        if (CwdWeight < 0) throw new ArgumentException($"--cwd-weight must be >= 0; got {CwdWeight}.");
-        if (CwdTau <= 0) throw new ArgumentException($"--cwd-tau must be > 0; got {CwdTau}.");
-        if (KdWeight < 0) throw new ArgumentException($"--kd-weight must be >= 0; got {KdWeight}.");
-        if (KdTemperature <= 0) throw new ArgumentException($"--kd-temperature must be > 0; got {KdTemperature}.");
+        if (Losses.Count == 0) throw new ArgumentException("No distillation method selected (--method fgfi|cwd|kd or a combination).");
+    }
+
+    /// <summary>The settings that apply: the adapters' when a feature loss is selected, then each selected loss's own.</summary>
+    public IEnumerable<LossSetting> ActiveSettings =>
+        (NeedsAdapters ? Adapters.Settings : []).Concat(Losses.SelectMany(k => k.Settings));
+
+    /// <summary>Checkpoint metadata: the method, every active setting, the teacher's number format.</summary>
+    public IReadOnlyDictionary<string, string> ToMetadata()
+    {
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["distill.method"] = Method };
+        foreach (var s in ActiveSettings) meta[s.MetadataKey] = Settings.Text(s);
+        meta["distill.teacher_precision"] = TeacherPrecisionParser.Format(TeacherPrecision);
+        return meta;
+    }
+
+    /// <summary>
+    /// The options a checkpoint's metadata records, or null when it holds no distillation method. A setting it lacks
+    /// (written before the setting existed) takes the value such runs had (<see cref="DistillLossKind.Legacy"/>).
+    /// </summary>
+    public static DistillOptions? FromMetadata(IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue("distill.method", out var method)) return null;
+        var o = For(method);
+        var settings = new LossSettings();
+        foreach (var kind in o.Losses) settings = kind.Legacy.Under(settings);
+        foreach (var s in o.ActiveSettings)
+            if (meta.TryGetValue(s.MetadataKey, out var text)) settings = settings.WithText(s, text);
+        return o with
+        {
+            Settings = settings,
+            TeacherPrecision = meta.TryGetValue("distill.teacher_precision", out var tp) ? TeacherPrecisionParser.Parse(tp) : TeacherPrecision.Float32,
+        };
+    }
+
+    /// <summary>One line per selected loss saying how it is set, for the console.</summary>
+    public IEnumerable<string> Describe()
+    {
+        foreach (var kind in Losses) yield return kind.Create(Settings).Describe();
+        if (NeedsAdapters)
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"adapters: {Adapters.Kernel.Format(Get(Adapters.Kernel))}, init {Adapters.Init.Format(Get(Adapters.Init))}");
     }
 }

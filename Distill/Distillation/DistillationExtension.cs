@@ -1,4 +1,3 @@
-using System.Globalization;
 using TorchSharp;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Model;
@@ -34,6 +33,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     Adapters? adapters;
     Device device = CPU;
     long iteration;
+    long totalIterations;
 
     public DistillationExtension(Teacher teacher, DistillOptions options)
     {
@@ -43,27 +43,32 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     }
 
     /// <summary>
-    /// Always the three columns, whatever the method (an unselected loss logs 0), so results.csv files of different
+    /// One column per registered loss, whatever the method (an unselected loss logs 0), so results.csv files of different
     /// distillation runs share one layout and can be compared column by column.
     /// </summary>
-    public IReadOnlyList<string> Columns { get; } = ["train/imit_loss", "train/cwd_loss", "train/kd_loss"];
+    public IReadOnlyList<string> Columns { get; } = DistillLosses.All.Select(k => k.Column).ToArray();
     public DistillOptions Options => options;
     public Teacher Teacher => teacher;
     /// <summary>The adapters (after <see cref="Setup"/>), or null when no feature loss is selected.</summary>
     public Adapters? Adapters => adapters;
-    /// <summary>Batches seen so far over the whole run (drives the imitation warm-up; restored on resume).</summary>
+    /// <summary>Batches seen so far over the whole run (drives the weight schedules; restored on resume).</summary>
     public long Iteration => iteration;
+    /// <summary>Where the weight schedules are now.</summary>
+    public DistillProgress Progress => new(iteration, totalIterations);
 
     public void Setup(TrainingContext context)
     {
-        teacher.CheckCompatible(context.Model.Config, options.Method);
+        teacher.CheckCompatible(context.Model.Config, options);
         device = context.Device;
+        totalIterations = (long)context.Options.Epochs * context.BatchesPerEpoch;
         teacher.Model.to(device);
         teacher.UsePrecision(options.TeacherPrecision, device);
         if (options.NeedsAdapters)
         {
             adapters?.Dispose();
-            adapters = DistillationLoss.CreateAdapters(teacher.Config, context.Model.Config, options.Adapter);
+            // A private generator: the adapters start the same for a seed, whatever else drew from torch's global one.
+            using var g = new Generator((ulong)(context.Options.Seed + 7919), device: CPU);
+            adapters = DistillationLoss.CreateAdapters(teacher.Config, context.Model.Config, options, g);
             adapters.to(device);
         }
         loss = new DistillationLoss(options, teacher.Config, context.Model.Config, adapters);
@@ -71,24 +76,29 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
 
     public IEnumerable<nn.Module> TrainableModules => adapters is null ? [] : [adapters];
 
-    public (Tensor Loss, Tensor Items) ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student)
+    public ExtensionLoss ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student)
     {
         if (loss is null) throw new InvalidOperationException("DistillationExtension.Setup was not called before the first batch.");
         using var scope = NewDisposeScope();
         using var t = teacher.Forward(images);
         var targets = batch.Targets.to(device);
-        var weightImit = FgfiLoss.WeightAt(options.ImitationWeight, iteration, options.ImitationWarmup);
-        using var terms = loss.Compute(student, t, targets, iteration);
+        using var terms = loss.Compute(student, t, targets, Progress);
         iteration++;
         long bs = images.shape[0];
         var total = terms.Total * bs;
         var none = zeros(new long[0], dtype: terms.Total.dtype, device: terms.Total.device);
-        var itemTensor = stack([
-            terms.Imitation is null ? none : terms.Imitation * weightImit,
-            terms.Cwd is null ? none : terms.Cwd * options.CwdWeight,
-            terms.Kd is null ? none : terms.Kd * options.KdWeight,
-        ]).detach();
-        return (scope.MoveToOuter(total), scope.MoveToOuter(itemTensor));
+        var items = stack(DistillLosses.All.Select(k => terms[k.Name] is { } term ? term.Value.detach() * term.Weight : none).ToArray());
+        var parts = terms.Terms.Select(term => (term.Name, scope.MoveToOuter(term.Weighted * bs))).ToArray();
+        var stats = new List<(string, double)>();
+        foreach (var term in terms.Terms)
+        {
+            stats.Add(($"{term.Name}_weight", term.Weight));
+            if (term.PerLevel is null) continue;
+            var levels = term.PerLevel.cpu().to(ScalarType.Float64).data<double>().ToArray();
+            double sum = levels.Sum();
+            for (int l = 0; l < levels.Length; l++) stats.Add(($"{term.Name}_p{l + 3}_share", sum > 0 ? levels[l] / sum : 0));
+        }
+        return new ExtensionLoss(scope.MoveToOuter(total), scope.MoveToOuter(items)) { Terms = parts, Stats = stats };
     }
 
     public void OnEpochStart(int epoch)
@@ -114,7 +124,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
             iteration = it.to(int64).item<long>();
         if (adapters is null) return;
         if (!saved.TryGetValue(AdaptersGroup, out var sd))
-            throw new InvalidDataException($"The checkpoint holds no distillation adapters (group '{AdaptersGroup}'), but {DistillMethodParser.Format(options.Method)} needs them; it was not written by a distill run with this method.");
+            throw new InvalidDataException($"The checkpoint holds no distillation adapters (group '{AdaptersGroup}'), but {options.Method} needs them; it was not written by a distill run with this method.");
         using var _ = no_grad();
         foreach (var (k, p) in adapters.state_dict())
         {
@@ -126,44 +136,26 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         }
     }
 
-    public IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string>(StringComparer.Ordinal)
+    public IReadOnlyDictionary<string, string> Metadata
     {
-        ["distill.method"] = DistillMethodParser.Format(options.Method),
-        ["distill.teacher"] = teacher.Source,
-        ["distill.teacher_model"] = teacher.Config.ModelName,
-        ["distill.imitation_weight"] = F(options.ImitationWeight),
-        ["distill.psi"] = F(options.Psi),
-        ["distill.adapter"] = AdapterKindParser.Format(options.Adapter),
-        ["distill.imitation_warmup"] = options.ImitationWarmup.ToString(CultureInfo.InvariantCulture),
-        ["distill.cwd_weight"] = F(options.CwdWeight),
-        ["distill.cwd_tau"] = F(options.CwdTau),
-        ["distill.kd_weight"] = F(options.KdWeight),
-        ["distill.kd_temperature"] = F(options.KdTemperature),
-        ["distill.teacher_precision"] = TeacherPrecisionParser.Format(options.TeacherPrecision),
-    };
-
-    /// <summary>The options a checkpoint's metadata records (for resume), or null when it was not a distill run.</summary>
-    public static (DistillOptions Options, string Teacher)? FromMetadata(IReadOnlyDictionary<string, string> meta)
-    {
-        if (!meta.TryGetValue("distill.method", out var method) || !meta.TryGetValue("distill.teacher", out var teacherPath)) return null;
-        double D(string k, double d) => meta.TryGetValue(k, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : d;
-        var o = new DistillOptions
+        get
         {
-            Method = DistillMethodParser.Parse(method),
-            ImitationWeight = D("distill.imitation_weight", FgfiLoss.DefaultWeight),
-            Psi = D("distill.psi", ImitationMask.DefaultPsi),
-            Adapter = meta.TryGetValue("distill.adapter", out var a) ? AdapterKindParser.Parse(a) : AdapterKind.Conv1x1,
-            ImitationWarmup = meta.TryGetValue("distill.imitation_warmup", out var w) ? long.Parse(w, CultureInfo.InvariantCulture) : 0,
-            CwdWeight = D("distill.cwd_weight", CwdLoss.DefaultWeight),
-            CwdTau = D("distill.cwd_tau", CwdLoss.DefaultTau),
-            KdWeight = D("distill.kd_weight", KdLoss.DefaultWeight),
-            KdTemperature = D("distill.kd_temperature", KdLoss.DefaultTemperature),
-            TeacherPrecision = meta.TryGetValue("distill.teacher_precision", out var tp) ? TeacherPrecisionParser.Parse(tp) : TeacherPrecision.Float32,
-        };
-        return (o, teacherPath);
+            var meta = new Dictionary<string, string>(options.ToMetadata(), StringComparer.Ordinal)
+            {
+                ["distill.teacher"] = teacher.Source,
+                ["distill.teacher_model"] = teacher.Config.ModelName,
+            };
+            return meta;
+        }
     }
 
-    static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>The options and teacher path a checkpoint's metadata records (for resume), or null when it was not a distill run.</summary>
+    public static (DistillOptions Options, string Teacher)? FromMetadata(IReadOnlyDictionary<string, string> meta)
+    {
+        if (!meta.TryGetValue("distill.teacher", out var teacherPath)) return null;
+        var o = DistillOptions.FromMetadata(meta);
+        return o is null ? null : (o, teacherPath);
+    }
 
     public void Dispose() => adapters?.Dispose();
 }

@@ -4,6 +4,21 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Distill.Distillation;
 
+/// <summary>Which feature levels a ground-truth box builds imitation regions on.</summary>
+public enum LevelAssignment
+{
+    /// <summary>Every level (the paper applied to one feature map; here a 15 px box also lights P5 cells of 32 px).</summary>
+    All,
+    /// <summary>
+    /// The levels where the detector learns the box: those with an anchor whose width and height ratios to the box are
+    /// within anchor_t (4, as build_targets matches), or the best-IoU level when no anchor matches (the FGFI author's
+    /// advice for FPN detectors: each level imitates around the boxes assigned to it).
+    /// </summary>
+    Matched,
+    /// <summary>Only the level whose anchors overlap the box best.</summary>
+    Best,
+}
+
 /// <summary>
 /// FGFI imitation regions (Wang et al., CVPR 2019): for every ground-truth box g the IoU with every anchor of a
 /// level is computed, M_g is its maximum, and a feature cell is "near an object" when any of its anchors has
@@ -21,24 +36,27 @@ public static class ImitationMask
     /// <summary>FGFI's default threshold factor ψ.</summary>
     public const double DefaultPsi = 0.5;
 
+    /// <summary>hyp.scratch-low anchor_t: the largest width or height ratio between a box and an anchor that build_targets matches.</summary>
+    public const double AnchorT = 4.0;
+
     /// <summary>
     /// Masks for a batch whose input is <paramref name="inputHeight"/>×<paramref name="inputWidth"/>; the feature map of
     /// level i is taken as ceil(input / stride_i) (YOLOv5 inputs are multiples of 32, where this is exact).
     /// </summary>
     /// <returns>One bool tensor (B, H_i, W_i) per level, on <paramref name="device"/>.</returns>
     public static Tensor[] Build(Tensor targets, int batchSize, int inputHeight, int inputWidth, ModelConfig cfg,
-        double psi = DefaultPsi, Device? device = null)
+        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All)
     {
         var sizes = cfg.Strides
             .Select(s => ((long)Math.Ceiling(inputHeight / (double)s), (long)Math.Ceiling(inputWidth / (double)s)))
             .ToArray();
-        return Build(targets, batchSize, inputHeight, inputWidth, sizes, cfg.Strides, cfg.AnchorsPx, psi, device);
+        return Build(targets, batchSize, inputHeight, inputWidth, sizes, cfg.Strides, cfg.AnchorsPx, psi, device, levels);
     }
 
     /// <summary>Masks for explicit feature-map sizes (e.g. taken from the features themselves).</summary>
     public static Tensor[] Build(Tensor targets, int batchSize, int inputHeight, int inputWidth,
         IReadOnlyList<(long H, long W)> featureSizes, IReadOnlyList<int> strides, IReadOnlyList<float[]> anchorsPx,
-        double psi = DefaultPsi, Device? device = null)
+        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All)
     {
         if (targets.dim() != 2 || targets.shape[1] != 6)
             throw new ArgumentException($"Targets must be (n, 6) = image_index, class, cx, cy, w, h; got ({string.Join(", ", targets.shape)}).");
@@ -52,11 +70,22 @@ public static class ImitationMask
         var t = targets.to(float32).to(device);
         var imageIndex = t[.., 0].to(int64);
         var gt = BoxesXyxyPixels(t, inputHeight, inputWidth);
+        long n = gt.shape[0];
+        var on = new Tensor[strides.Count];
+        var best = new Tensor[strides.Count];
         for (int i = 0; i < strides.Count; i++)
         {
             var (h, w) = featureSizes[i];
-            var mask = LevelMask(gt, imageIndex, batchSize, h, w, strides[i], anchorsPx[i], psi, device);
-            masks[i] = scope.MoveToOuter(mask);
+            (on[i], best[i]) = n == 0
+                ? (zeros(0, h, w, dtype: @bool, device: device), zeros(0, dtype: float32, device: device))
+                : LevelOn(gt, h, w, strides[i], anchorsPx[i], psi, device);
+        }
+        var use = n == 0 ? null : BoxLevels(levels, gt, best, anchorsPx, device);   // (n, levels) or null = all
+        for (int i = 0; i < strides.Count; i++)
+        {
+            var (h, w) = featureSizes[i];
+            var boxOn = use is null ? on[i] : on[i] & use[.., i].view(-1, 1, 1);
+            masks[i] = scope.MoveToOuter(Union(boxOn, imageIndex, batchSize, h, w, device));
         }
         return masks;
     }
@@ -90,7 +119,8 @@ public static class ImitationMask
     /// IoU &gt; t (t = ψ·M_g) is the same as I·(1 + t) &gt; t·(area_g + area_a), a threshold on the outer product
     /// ih ⊗ iw per anchor — one compare over (n, na, H, W).
     /// </summary>
-    internal static Tensor LevelOn(Tensor gt, long h, long w, int stride, float[] anchorsPx, double psi, Device device)
+    /// <returns>The (n, H, W) cells each box marks, and M_g, the box's best anchor IoU on this level, (n).</returns>
+    internal static (Tensor On, Tensor Best) LevelOn(Tensor gt, long h, long w, int stride, float[] anchorsPx, double psi, Device device)
     {
         int na = anchorsPx.Length / 2;
         long n = gt.shape[0];
@@ -112,19 +142,37 @@ public static class ImitationMask
         // of a float product. ih = 0 gives +inf or NaN, both false; strictly greater, as in the FGFI reference code,
         // and a degenerate box (M_g = 0) marks nothing (then every anchor has ih ≡ 0 or iw ≡ 0).
         var perRow = (threshold.unsqueeze(2) / ih).unsqueeze(3);                             // (n, na, H, 1)
-        return iw.unsqueeze(2).gt(perRow).any(1);                                             // (n, H, W)
+        return (iw.unsqueeze(2).gt(perRow).any(1), best.view(-1));                          // (n, H, W), (n)
     }
 
-    static Tensor LevelMask(Tensor gt, Tensor imageIndex, int batchSize, long h, long w, int stride, float[] anchorsPx,
-        double psi, Device device)
+    /// <summary>Which levels each box may mark, (n, levels) bool, or null when all of them may.</summary>
+    static Tensor? BoxLevels(LevelAssignment levels, Tensor gt, Tensor[] best, IReadOnlyList<float[]> anchorsPx, Device device)
+    {
+        if (levels == LevelAssignment.All) return null;
+        var bestIou = stack(best, 1);                                                        // (n, L)
+        var top = nn.functional.one_hot(bestIou.argmax(1), best.Length).to(@bool);             // (n, L)
+        if (levels == LevelAssignment.Best) return top;
+        var bw = (gt[.., 2] - gt[.., 0]).view(-1, 1);
+        var bh = (gt[.., 3] - gt[.., 1]).view(-1, 1);
+        var matched = new Tensor[anchorsPx.Count];
+        for (int l = 0; l < anchorsPx.Count; l++)
+        {
+            var wh = tensor(anchorsPx[l], float32).to(device).view(-1, 2);
+            var rw = bw / wh[.., 0].view(1, -1);
+            var rh = bh / wh[.., 1].view(1, -1);
+            // build_targets: max(r, 1/r) over width and height below anchor_t for some anchor of the level.
+            matched[l] = maximum(maximum(rw, rw.reciprocal()), maximum(rh, rh.reciprocal())).lt(AnchorT).any(1);
+        }
+        var m = stack(matched, 1);                                                           // (n, L)
+        return m | (top & ~m.any(1, keepdim: true));
+    }
+
+    /// <summary>Per image, the union of its boxes' cells: (B, H, W) bool.</summary>
+    static Tensor Union(Tensor boxOn, Tensor imageIndex, int batchSize, long h, long w, Device device)
     {
         var union = zeros(batchSize, h * w, dtype: float32, device: device);
-        long n = gt.shape[0];
-        if (n > 0)
-        {
-            var on = LevelOn(gt, h, w, stride, anchorsPx, psi, device).view(n, h * w).to(float32);
-            union.index_add_(0, imageIndex, on, 1);
-        }
+        long n = boxOn.shape[0];
+        if (n > 0) union.index_add_(0, imageIndex, boxOn.view(n, h * w).to(float32), 1);
         return union.gt(0).view(batchSize, h, w);
     }
 }

@@ -12,10 +12,25 @@ namespace YoloDistill.Distill.Distillation;
 /// Box regressions are not distilled. Teacher and student must share nc, levels and anchors (the raw outputs are
 /// compared cell by cell and anchor by anchor).
 /// </summary>
-public static class KdLoss
+public sealed class KdLoss(LossSettings settings) : IDistillationLoss
 {
     public const double DefaultTemperature = 1.0;
     public const double DefaultWeight = 1.0;
+
+    public static readonly LossSetting<double> Weight = Setting.Number("kd-weight", "KD loss weight", DefaultWeight, v => v < 0 ? "must be >= 0" : null);
+    public static readonly LossSetting<double> Temperature = Setting.Number("kd-temperature", "KD temperature T", DefaultTemperature, v => v <= 0 ? "must be > 0" : null);
+
+    public static readonly DistillLossKind Kind = new("kd", "train/kd_loss",
+        "Output distillation: objectness and class logits towards the teacher's, weighted by its objectness", ComparesFeatures: false, [Weight, Temperature], s => new KdLoss(s));
+
+    readonly double weight = settings.Get(Weight);
+    readonly double temperature = settings.Get(Temperature);
+
+    public string Name => Kind.Name;
+    public double WeightAt(DistillProgress progress) => weight;
+    public string Describe() => $"kd: weight {Weight.Format(weight)}, T {Temperature.Format(temperature)}";
+    void IDistillationLoss.CheckCompatible(Detector.Model.ModelConfig teacher, Detector.Model.ModelConfig student) => CheckCompatible(teacher, student);
+    public LossValue Compute(DistillStep step) => new(Compute(step.Student.Raw, step.Teacher.Raw, temperature));
 
     /// <summary>Unweighted KD over the raw Detect outputs (bs, na, ny, nx, 5 + nc) of each level, before sigmoid.</summary>
     public static Tensor Compute(IReadOnlyList<Tensor> studentRaw, IReadOnlyList<Tensor> teacherRaw, double temperature = DefaultTemperature)

@@ -115,14 +115,14 @@ public sealed class Teacher : IDisposable
     /// Refuses, before training starts, a teacher whose feature levels cannot be matched to the student's, and for KD
     /// one with other classes or anchors.
     /// </summary>
-    public void CheckCompatible(ModelConfig student, DistillMethod method)
+    public void CheckCompatible(ModelConfig student, DistillOptions options)
     {
         if (Config.NumLevels != student.NumLevels || !Config.Strides.SequenceEqual(student.Strides))
             throw new ArgumentException($"Teacher {Source} ({Config.ModelName}) has strides {string.Join(",", Config.Strides)} " +
                                         $"and the student ({student.ModelName}) {string.Join(",", student.Strides)}: distillation needs the same feature levels.");
-        if (method.HasFlag(DistillMethod.Kd))
+        foreach (var loss in options.Losses.Select(k => k.Create(options.Settings)))
         {
-            try { KdLoss.CheckCompatible(Config, student); }
+            try { loss.CheckCompatible(Config, student); }
             catch (ArgumentException e) { throw new ArgumentException($"Teacher {Source}: {e.Message}", e); }
         }
     }

@@ -23,12 +23,12 @@ public class TrainerExtensionTests
         public void Setup(TrainingContext context) => _adapter.to(context.Device);
         public void OnEpochStart(int epoch) => _epoch = epoch;
 
-        public (Tensor Loss, Tensor Items) ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student)
+        public ExtensionLoss ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student)
         {
             Calls++;
             var l = _adapter.call(student.Features[0]).pow(2).mean().reshape(1) * 0.01;
             if (_epoch >= nanFrom) l = l * double.NaN;
-            return (l, l.detach());
+            return new ExtensionLoss(l, l.detach()) { Terms = [("probe", l.sum())], Stats = [("epoch", _epoch)] };
         }
 
         public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Tensor>> StateToSave() =>

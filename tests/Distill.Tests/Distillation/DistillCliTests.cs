@@ -33,7 +33,7 @@ public class DistillCliTests
             var im = ds.Images[i];
             var rows = im.Labels.SelectMany(b => new[] { 0f, b.Class, (b.X1 + b.X2) / 2 / 96f, (b.Y1 + b.Y2) / 2 / 96f, b.Width / 96f, b.Height / 96f }).ToArray();
             using var targets = rows.Length == 0 ? zeros(0, 6) : tensor(rows).view(-1, 6);
-            var expected = ImitationMask.Build(targets, 1, 64, 64, ModelConfig.FromName("yolov5s"));
+            var expected = ImitationMask.Build(targets, 1, 64, 64, ModelConfig.FromName("yolov5s"), levels: FgfiLoss.Levels.Default);
             string[] names = ["P3", "P4", "P5"];
             for (int l = 0; l < 3; l++)
             {

@@ -33,14 +33,18 @@ public class DistillationExtensionTests
     {
         torch.manual_seed(3);
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
-        var options = new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Kd, KdWeight = 2 };
+        var options = DistillOptions.For("fgfi+kd").With(KdLoss.Weight, 2.0);
         using var ext = SetUp(student, options, "yolov5n");
         Assert.Equal(["train/imit_loss", "train/cwd_loss", "train/kd_loss"], ext.Columns);
         Assert.Same(ext.Adapters, Assert.Single(ext.TrainableModules));
         student.train();
         using var b = Batch(2, 64);
         using var s = student.forward(b.Images);
-        var (loss, items) = ext.ExtraLoss(b, b.Images, s);
+        var (loss, items) = ext.ExtraLoss(b, b.Images, s) is var r ? (r.Loss, r.Items) : default;
+        // The named weighted terms sum to the loss; FGFI reports each level's share.
+        Assert.Equal(["fgfi", "kd"], r.Terms.Select(x => x.Name));
+        Assert.Equal(loss.item<float>(), r.Terms.Sum(x => x.Loss.item<float>()), 4);
+        Assert.Equal(1.0, r.Stats.Where(x => x.Name.StartsWith("fgfi_p")).Sum(x => x.Value), 5);
         Assert.Equal(3, items.shape[0]);
         // Columns are the weighted per-image terms (CWD not selected: 0); the loss is their sum times the batch size
         // (as Ultralytics' loss is the per-image mean times the batch).
@@ -59,7 +63,7 @@ public class DistillationExtensionTests
     {
         using var student = new YoloModel(ModelConfig.FromName("yolov5n", 8));
         var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 80)), "coco.pt");
-        using var ext = new DistillationExtension(teacher, new DistillOptions { Method = DistillMethod.Kd });
+        using var ext = new DistillationExtension(teacher, DistillOptions.For("kd"));
         var e = Assert.Throws<ArgumentException>(() => ext.Setup(new TrainingContext(student, CPU, new TrainOptions(), new Hyp(), 0)));
         Assert.Contains("nc=8", e.Message);
         teacher.Dispose();
@@ -70,7 +74,7 @@ public class DistillationExtensionTests
     {
         torch.manual_seed(4);
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
-        var options = new DistillOptions { Adapter = AdapterKind.Conv3x3, ImitationWarmup = 100 };
+        var options = new DistillOptions().With(Adapters.Kernel, AdapterKind.Conv3x3).With(FgfiLoss.Warmup, 100L);
         using var a = SetUp(student, options);
         student.train();
         using var b = Batch(2, 64);
@@ -92,7 +96,7 @@ public class DistillationExtensionTests
         using var loaded = Checkpoint.Load(path);
         var restored = DistillationExtension.FromMetadata(loaded.Metadata);
         Assert.NotNull(restored);
-        Assert.Equal(options, restored.Value.Options);
+        Assert.Equal(options.ToMetadata(), restored.Value.Options.ToMetadata());
         Assert.Equal("yolov5s", restored.Value.Teacher);
         torch.manual_seed(99);
         using var b2 = SetUp(student, restored.Value.Options);
@@ -101,7 +105,7 @@ public class DistillationExtensionTests
         foreach (var (k, v) in a.Adapters!.state_dict())
             Assert.True(v.eq(b2.Adapters!.state_dict()[k]).all().item<bool>(), k);
         // A 1x1 run cannot take 3x3 adapters.
-        using var other = SetUp(student, options with { Adapter = AdapterKind.Conv1x1 });
+        using var other = SetUp(student, options.With(Adapters.Kernel, AdapterKind.Conv1x1));
         Assert.Throws<InvalidDataException>(() => other.LoadState(loaded.Extras));
     }
 
@@ -119,7 +123,7 @@ public class DistillationExtensionTests
         torch.manual_seed(5);
         var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 8)), "yolov5n-random");
         var teacherBefore = teacher.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        using var ext = new DistillationExtension(teacher, new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Cwd | DistillMethod.Kd });
+        using var ext = new DistillationExtension(teacher, DistillOptions.For("fgfi+cwd+kd"));
         var o = new TrainOptions
         {
             Data = Path.Combine(root, "data"), TrainSplit = "train", ValSplit = "val", Cfg = "yolov5n", Epochs = 1, BatchSize = 4,

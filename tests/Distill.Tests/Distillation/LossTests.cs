@@ -20,8 +20,11 @@ public class LossTests
         using var s1 = T([2], 1, 1, 1, 1).requires_grad_();
         using var t1 = T([0.5f], 1, 1, 1, 1);
         using var m1 = tensor(new[] { true }).view(1, 1, 1);
-        using var loss = FgfiLoss.Compute([s0, s1], [t0, t1], [m0, m1]);
+        var (loss, perLevel) = FgfiLoss.Compute([s0, s1], [t0, t1], [m0, m1]);
+        using var _ = perLevel;
+        using var __ = loss;
         Assert.Equal(3.0625f, loss.item<float>(), 6);
+        Assert.Equal(new[] { 2.5f, 0.5625f }, perLevel.data<float>().ToArray());
         loss.backward();
         // d/ds = 2 (s - t) / (2 N_pos) on the on cells, 0 elsewhere.
         Assert.Equal(new[] { 0.5f, 0f, 1.5f, 0f }, s0.grad!.data<float>().ToArray());
@@ -34,7 +37,7 @@ public class LossTests
         using var s = randn(2, 3, 4, 4).requires_grad_();
         using var t = randn(2, 3, 4, 4);
         using var m = zeros(2, 4, 4, dtype: ScalarType.Bool);
-        using var loss = FgfiLoss.Compute([s], [t], [m]);
+        var (loss, _) = FgfiLoss.Compute([s], [t], [m]);
         Assert.Equal(0f, loss.item<float>());
         Assert.True(loss.requires_grad);
         loss.backward();
@@ -52,14 +55,47 @@ public class LossTests
         Assert.Throws<ArgumentException>(() => FgfiLoss.Compute([s], [s], [m2]));
     }
 
-    [Theory]
-    [InlineData(0, 0, 0.01)]
-    [InlineData(0, 100, 0.0001)]
-    [InlineData(49, 100, 0.005)]
-    [InlineData(99, 100, 0.01)]
-    [InlineData(5000, 100, 0.01)]
-    public void Fgfi_warmup_ramps_linearly(long iteration, long warmup, double expected) =>
-        Assert.Equal(expected, FgfiLoss.WeightAt(0.01, iteration, warmup), 12);
+    [Fact]
+    public void Fgfi_mean_reduction_and_per_level_balance()
+    {
+        // The two levels of the first test: sums 10 (2 channels, 1 on cell) and 2.25 (1 channel, 1 on cell).
+        using var s0 = T([1, 2, 3, 4], 1, 2, 1, 2);
+        using var t0 = zeros(1, 2, 1, 2);
+        using var m0 = tensor(new[] { true, false }).view(1, 1, 2);
+        using var s1 = T([2], 1, 1, 1, 1);
+        using var t1 = T([0.5f], 1, 1, 1, 1);
+        using var m1 = tensor(new[] { true }).view(1, 1, 1);
+        // mean over channels, pooled N_pos = 2: (10/2 + 2.25/1) / (2*2) = 1.8125
+        var (mean, _) = FgfiLoss.Compute([s0, s1], [t0, t1], [m0, m1], reduction: FeatureReduction.Mean);
+        Assert.Equal(1.8125f, mean.item<float>(), 6);
+        // per level: (10 / (2*1) + 2.25 / (2*1)) / 2 levels = 3.0625 here too, since each level has one cell
+        var (perLevel, parts) = FgfiLoss.Compute([s0, s1], [t0, t1], [m0, m1], balance: LevelBalance.PerLevel);
+        Assert.Equal(3.0625f, perLevel.item<float>(), 6);
+        Assert.Equal(new[] { 2.5f, 0.5625f }, parts.data<float>().ToArray());
+        // with two cells on level 0 (the second contributes 4 + 16 = 20) level 0 is averaged over its own 2 cells
+        using var m0b = tensor(new[] { true, true }).view(1, 1, 2);
+        var (pl2, _) = FgfiLoss.Compute([s0, s1], [t0, t1], [m0b, m1], balance: LevelBalance.PerLevel);
+        Assert.Equal(((10f + 20f) / 4f + 2.25f / 2f) / 2f, pl2.item<float>(), 6);
+        var (pooled2, _) = FgfiLoss.Compute([s0, s1], [t0, t1], [m0b, m1]);
+        Assert.Equal((30f + 2.25f) / 6f, pooled2.item<float>(), 6);
+    }
+
+    [Fact]
+    public void Fgfi_channel_standardisation_ignores_scale_and_offset()
+    {
+        using var g = new Generator(5);
+        using var t = randn([2, 8, 6, 6], generator: g);
+        using var s = (t * 7.5 + 3).requires_grad_();
+        using var m = ones(2, 6, 6, dtype: ScalarType.Bool);
+        var (raw, _) = FgfiLoss.Compute([s], [t], [m]);
+        var (standardised, _) = FgfiLoss.Compute([s], [t], [m], norm: FeatureNorm.Channel);
+        Assert.True(raw.item<float>() > 100);
+        Assert.True(standardised.item<float>() < 1e-6, $"{standardised.item<float>()}");
+        using var other = randn([2, 8, 6, 6], generator: g);
+        var (unrelated, _) = FgfiLoss.Compute([other], [t], [m], norm: FeatureNorm.Channel, reduction: FeatureReduction.Mean);
+        // Two independent standardised signals differ by about 2 per element; halved: about 1.
+        Assert.InRange(unrelated.item<float>(), 0.8, 1.2);
+    }
 
     [Fact]
     public void Cwd_is_kl_of_spatial_softmaxes_averaged_over_images_and_channels()

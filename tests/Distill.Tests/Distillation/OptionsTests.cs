@@ -8,41 +8,94 @@ namespace YoloDistill.Distill.Tests.Distillation;
 public class OptionsTests
 {
     [Theory]
-    [InlineData("fgfi", DistillMethod.Fgfi)]
-    [InlineData("FGFI+kd", DistillMethod.Fgfi | DistillMethod.Kd)]
-    [InlineData("cwd + kd", DistillMethod.Cwd | DistillMethod.Kd)]
-    [InlineData("kd+cwd+fgfi", DistillMethod.Fgfi | DistillMethod.Cwd | DistillMethod.Kd)]
-    public void Methods_parse_and_combine(string text, DistillMethod expected)
+    [InlineData("fgfi", "fgfi")]
+    [InlineData("FGFI+kd", "fgfi+kd")]
+    [InlineData("cwd + kd", "cwd+kd")]
+    [InlineData("kd+cwd+fgfi", "fgfi+cwd+kd")]
+    public void Methods_parse_and_combine_in_registry_order(string text, string canonical)
     {
-        Assert.Equal(expected, DistillMethodParser.Parse(text));
-        Assert.Equal(expected, DistillMethodParser.Parse(DistillMethodParser.Format(expected)));
+        var kinds = DistillLosses.ParseMethod(text);
+        Assert.Equal(canonical, DistillLosses.Format(kinds));
+        Assert.Equal(kinds, DistillLosses.ParseMethod(DistillLosses.Format(kinds)));
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("fgfi+")]
-    [InlineData("at")]
-    [InlineData("kd+kd")]
-    public void Bad_methods_are_errors(string text) =>
-        Assert.Throws<ArgumentException>(() => DistillMethodParser.Parse(text));
+    [InlineData("", "--method is empty")]
+    [InlineData("fgfi+", "empty part")]
+    [InlineData("at", "Unknown distillation method 'at'")]
+    [InlineData("kd+kd", "'kd' is given twice")]
+    public void Bad_methods_are_errors_that_say_why(string text, string message) =>
+        Assert.Contains(message, Assert.Throws<ArgumentException>(() => DistillLosses.ParseMethod(text)).Message);
 
     [Fact]
-    public void Defaults_are_the_papers()
+    public void Defaults_and_the_paper_preset()
     {
         var o = new DistillOptions();
-        Assert.Equal(DistillMethod.Fgfi, o.Method);
-        Assert.Equal(0.01, o.ImitationWeight);
-        Assert.Equal(0.5, o.Psi);
-        Assert.Equal(AdapterKind.Conv1x1, o.Adapter);
-        Assert.Equal(0, o.ImitationWarmup);
-        Assert.Equal(1.0, o.CwdTau);
-        Assert.Equal(5.0, o.CwdWeight);
-        Assert.Equal(1.0, o.KdTemperature);
+        Assert.Equal("fgfi", o.Method);
         Assert.True(o.NeedsAdapters);
-        Assert.False((o with { Method = DistillMethod.Kd }).NeedsAdapters);
-        o.Validate();
-        Assert.Throws<ArgumentException>(() => (o with { Psi = 2 }).Validate());
-        Assert.Throws<ArgumentException>(() => (o with { KdTemperature = 0 }).Validate());
+        Assert.False(DistillOptions.For("kd").NeedsAdapters);
+        Assert.Equal(LevelAssignment.Matched, o.Get(FgfiLoss.Levels));
+        Assert.Equal(FeatureNorm.Channel, o.Get(FgfiLoss.Norm));
+        Assert.Equal(5.0, o.Get(CwdLoss.Weight));
+        Assert.Equal(1.0, o.Get(KdLoss.Temperature));
+        var paper = o with { Settings = FgfiLoss.Paper };
+        Assert.Equal(0.01, paper.Get(FgfiLoss.Weight));
+        Assert.Equal(0.5, paper.Get(FgfiLoss.Psi));
+        Assert.Equal(LevelAssignment.All, paper.Get(FgfiLoss.Levels));
+        Assert.Equal(FeatureNorm.None, paper.Get(FgfiLoss.Norm));
+        Assert.Equal(FeatureReduction.Sum, paper.Get(FgfiLoss.Reduction));
+        Assert.Equal(LevelBalance.Pooled, paper.Get(FgfiLoss.Balance));
+        Assert.Equal(AdapterKind.Conv3x3, paper.Get(Adapters.Kernel));
+        Assert.Contains("must lie in [0, 1]", Assert.Throws<ArgumentException>(() => o.With(FgfiLoss.Psi, 2.0)).Message);
+        Assert.Contains("--kd-temperature", Assert.Throws<ArgumentException>(() => o.Settings.WithText(KdLoss.Temperature, "0")).Message);
+        Assert.Contains("--fgfi-levels", Assert.Throws<ArgumentException>(() => o.Settings.WithText(FgfiLoss.Levels, "some")).Message);
+    }
+
+    [Fact]
+    public void Every_setting_name_is_unique_and_round_trips_through_metadata()
+    {
+        var names = DistillLosses.AllSettings.Select(s => s.Name).ToArray();
+        Assert.Equal(names.Length, names.Distinct().Count());
+        var o = DistillOptions.For("fgfi+cwd+kd", FgfiLoss.Paper.With(FgfiLoss.Weight, 0.25).With(KdLoss.Weight, 3.0).With(FgfiLoss.Decay, WeightDecay.Cosine));
+        var back = DistillOptions.FromMetadata(o.ToMetadata())!;
+        Assert.Equal(o.Method, back.Method);
+        foreach (var s in o.ActiveSettings) Assert.Equal(o.Settings.Text(s), back.Settings.Text(s));
+        Assert.Equal("0.25", back.Settings.Text(FgfiLoss.Weight));
+        Assert.Equal("cosine", back.Settings.Text(FgfiLoss.Decay));
+    }
+
+    [Fact]
+    public void A_checkpoint_from_before_the_fgfi_settings_resumes_with_the_behaviour_it_had()
+    {
+        var old = new Dictionary<string, string>
+        {
+            ["distill.method"] = "fgfi", ["distill.imitation_weight"] = "0.001", ["distill.psi"] = "0.5", ["distill.adapter"] = "1x1",
+            ["distill.imitation_warmup"] = "0",
+        };
+        var o = DistillOptions.FromMetadata(old)!;
+        Assert.Equal(0.001, o.Get(FgfiLoss.Weight));
+        Assert.Equal(LevelAssignment.All, o.Get(FgfiLoss.Levels));
+        Assert.Equal(FeatureNorm.None, o.Get(FgfiLoss.Norm));
+        Assert.Equal(FeatureReduction.Sum, o.Get(FgfiLoss.Reduction));
+        Assert.Equal(AdapterKind.Conv1x1, o.Get(Adapters.Kernel));
+        Assert.Equal(AdapterInit.Default, o.Get(Adapters.Init));
+        Assert.Equal(TeacherPrecision.Float32, o.TeacherPrecision);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0, 0.0)]      // delay: held at 0
+    [InlineData(1, 0, 0, 0.0)]
+    [InlineData(2, 0, 0, 1.0)]
+    [InlineData(2, 4, 0, 0.25)]     // then the ramp over 4 iterations
+    [InlineData(5, 4, 0, 1.0)]
+    [InlineData(11, 0, 1, 0.1)]     // cosine decay to 0.1 at the last iteration
+    [InlineData(2, 0, 1, 1.0)]
+    [InlineData(11, 0, 2, 0.1)]     // linear decay
+    [InlineData(7, 0, 2, 0.5)]
+    public void Weight_schedule_delays_ramps_and_decays(long iteration, long warmup, int decay, double expected)
+    {
+        var s = new WeightSchedule(Delay: 2, Warmup: warmup, Decay: (WeightDecay)decay, Final: 0.1);
+        Assert.Equal(expected, s.Factor(new DistillProgress(iteration, 12)), 12);
     }
 
     [Fact]
@@ -69,6 +122,16 @@ public class OptionsTests
         Assert.Equal(new long[] { 2, 128, 8, 8 }, outs[0].shape);
         Assert.Equal(new long[] { 2, 256, 4, 4 }, outs[1].shape);
         Assert.Equal(new long[] { 2, 512, 2, 2 }, outs[2].shape);
-        Assert.Throws<ArgumentException>(() => AdapterKindParser.Parse("5x5"));
+        Assert.Contains("--adapter '5x5'", Assert.Throws<ArgumentException>(() => Adapters.Kernel.Parse("5x5")).Message);
+    }
+
+    [Fact]
+    public void Small_adapter_init_starts_near_zero_as_fgfis_code()
+    {
+        using var g = new Generator(3);
+        using var a = new Adapters([64], [128], AdapterKind.Conv1x1, AdapterInit.Small, g);
+        var w = a.named_parameters().First().parameter;
+        Assert.True(w.abs().max().item<float>() <= 2e-4f);
+        Assert.InRange(w.std().item<float>(), 0.5e-4, 1.0e-4);
     }
 }

@@ -24,8 +24,8 @@ public class TeacherTests
         torch.manual_seed(1);
         using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5s")), "yolov5s (random)");
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
-        var options = new DistillOptions { Method = DistillMethod.Fgfi | DistillMethod.Cwd | DistillMethod.Kd };
-        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, options.Adapter);
+        var options = DistillOptions.For("fgfi+cwd+kd");
+        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, options);
         var distill = new DistillationLoss(options, teacher.Config, student.Config, adapters);
         var before = Snapshot(teacher.Model);
         var adaptersBefore = Snapshot(adapters);
@@ -42,11 +42,10 @@ public class TeacherTests
         Assert.Equal(new long[] { 128, 256, 512 }, t.Features.Select(f => f.shape[1]).ToArray());
         using var s = student.forward(images);
         Assert.Equal(new long[] { 64, 128, 256 }, s.Features.Select(f => f.shape[1]).ToArray());
-        using var terms = distill.Compute(s, t, targets, iteration: 0);
-        Assert.True(terms.MaskCells > 0);
-        Assert.True(terms.Imitation!.item<float>() > 0);
-        Assert.True(terms.Cwd!.item<float>() > 0);
-        Assert.True(terms.Kd!.item<float>() > 0);
+        using var terms = distill.Compute(s, t, targets, new DistillProgress(0, 10));
+        Assert.Equal(["fgfi", "cwd", "kd"], terms.Terms.Select(x => x.Name));
+        Assert.All(terms.Terms, x => Assert.True(x.Value.item<float>() > 0, x.Name));
+        Assert.Equal(3, terms["fgfi"]!.PerLevel!.shape[0]);
         terms.Total.backward();
         sgd.step();
 
@@ -65,20 +64,20 @@ public class TeacherTests
         torch.manual_seed(2);
         using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n")), "n");
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
-        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, AdapterKind.Conv3x3);
-        var options = new DistillOptions { ImitationWeight = 0.5, ImitationWarmup = 4 };
+        var options = new DistillOptions().With(FgfiLoss.Weight, 0.5).With(FgfiLoss.Warmup, 4L).With(Adapters.Kernel, AdapterKind.Conv3x3);
+        using var adapters = DistillationLoss.CreateAdapters(teacher.Config, student.Config, options);
         var distill = new DistillationLoss(options, teacher.Config, student.Config, adapters);
         using var images = rand(2, 3, 64, 64);
         using var targets = Targets();
         using var t = teacher.Forward(images);
         using var s = student.forward(images);
-        using var at1 = distill.Compute(s, t, targets, iteration: 1);
-        using var at9 = distill.Compute(s, t, targets, iteration: 9);
-        float imit = at9.Imitation!.item<float>();
+        using var at1 = distill.Compute(s, t, targets, new DistillProgress(1, 100));
+        using var at9 = distill.Compute(s, t, targets, new DistillProgress(9, 100));
+        float imit = at9["fgfi"]!.Value.item<float>();
         Assert.Equal(0.5f * imit, at9.Total.item<float>(), 5);
         Assert.Equal(0.5f * 0.5f * imit, at1.Total.item<float>(), 5);
-        Assert.Null(at9.Cwd);
-        Assert.Null(at9.Kd);
+        Assert.Null(at9["cwd"]);
+        Assert.Null(at9["kd"]);
     }
 
     [Fact]
@@ -86,11 +85,11 @@ public class TeacherTests
     {
         using var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 80)), "teacher.pt");
         var three = ModelConfig.FromName("yolov5n", 3);
-        teacher.CheckCompatible(three, DistillMethod.Fgfi | DistillMethod.Cwd);
-        var kd = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three, DistillMethod.Fgfi | DistillMethod.Kd));
+        teacher.CheckCompatible(three, DistillOptions.For("fgfi+cwd"));
+        var kd = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three, DistillOptions.For("fgfi+kd")));
         Assert.Contains("teacher.pt", kd.Message);
         Assert.Contains("nc=3", kd.Message);
-        var strides = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three with { Strides = [8, 16, 64] }, DistillMethod.Fgfi));
+        var strides = Assert.Throws<ArgumentException>(() => teacher.CheckCompatible(three with { Strides = [8, 16, 64] }, DistillOptions.For("fgfi")));
         Assert.Contains("strides", strides.Message);
         Assert.Throws<ArgumentException>(() => new DistillationLoss(new DistillOptions(), teacher.Config, three, adapters: null));
     }
