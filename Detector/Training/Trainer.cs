@@ -214,7 +214,6 @@ public sealed class Trainer : IDisposable
         var total = Stopwatch.StartNew();
         int nb = _loader.BatchCount, nw = WarmupIterations, epochs = _o.Epochs;
         int accumulate = _o.Accumulate;
-        var lastVal = new ValidationResult(0, 0, 0, 0, 0, 0, 0);
         EpochResult? lastRow = null;
         bool stop = false;
         int epoch = _startEpoch;
@@ -289,23 +288,28 @@ public sealed class Trainer : IDisposable
             var lrs = _optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
             bool finalEpoch = epoch + 1 == epochs || _stopper.PossibleStop;
             bool validate = (!_o.NoVal && (epoch + 1) % _o.ValEvery == 0) || finalEpoch;
-            if (validate && _validator is not null)
-                lastVal = _validator.Validate((YoloModel)_ema.Ema, _computeLoss, ct);
-            double fi = lastVal.Fitness;
-            stop = _stopper.Step(epoch, fi);
-            if (fi > _bestFitness) _bestFitness = fi;
+            // An epoch that is not validated has no metrics: its row says NaN (never the last epoch's numbers), it
+            // cannot become best.ckpt, and early stopping counts only validated epochs.
+            ValidationResult? val = validate && _validator is not null ? _validator.Validate((YoloModel)_ema.Ema, _computeLoss, ct) : null;
+            double fi = val?.Fitness ?? double.NaN;
+            if (val is not null)
+            {
+                stop = _stopper.Step(epoch, fi);
+                if (fi > _bestFitness) _bestFitness = fi;
+            }
+            var m = val ?? ValidationResult.NotValidated;
             lastRow = new EpochResult
             {
                 Epoch = epoch, TrainBox = mloss[0], TrainObj = mloss[1], TrainCls = mloss[2],
-                Precision = lastVal.Precision, Recall = lastVal.Recall, Map50 = lastVal.Map50, Map5095 = lastVal.Map5095,
-                ValBox = lastVal.BoxLoss, ValObj = lastVal.ObjLoss, ValCls = lastVal.ClsLoss,
+                Precision = m.Precision, Recall = m.Recall, Map50 = m.Map50, Map5095 = m.Map5095,
+                ValBox = m.BoxLoss, ValObj = m.ObjLoss, ValCls = m.ClsLoss,
                 Lr0 = lrs.ElementAtOrDefault(0), Lr1 = lrs.ElementAtOrDefault(1), Lr2 = lrs.ElementAtOrDefault(2),
                 Extra = (_ext?.Columns ?? []).Select((c, k) => KeyValuePair.Create(c, mextra[k])).ToArray(),
             };
             ResultsCsv.Append(_o.ResultsCsvPath, lastRow);
             if (!_o.NoPlots) ResultsPlot.Save(Path.Combine(_o.SaveDir, "results.png"), ResultsCsv.Read(_o.ResultsCsvPath));
 
-            bool isBest = _bestFitness == fi;
+            bool isBest = val is not null && _bestFitness == fi;
             if (!_o.NoSave || finalEpoch || stop)
             {
                 using var ckpt = MakeCheckpoint(epoch);
@@ -347,12 +351,21 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>train.py --multi-scale: a random size in [0.5, 1.5] x img (stride multiple) per batch, from (seed, ni).</summary>
+    /// <summary>
+    /// train.py --multi-scale: the image size of batch <paramref name="ni"/>, random in [0.5, 1.5] x img rounded down to
+    /// a stride multiple, drawn from (seed, ni) alone so that runs repeat and resume exactly in any process.
+    /// </summary>
+    public static int MultiScaleSize(int seed, long ni, int imgSize, int stride = 32)
+    {
+        var rng = new SampleRng(seed, ni, 0x5ca1e);
+        int lo = (int)(imgSize * 0.5), hi = (int)(imgSize * 1.5) + stride;
+        return (lo + rng.NextInt(hi - lo)) / stride * stride;
+    }
+
     Tensor MultiScale(Tensor imgs, long ni)
     {
         const int gs = 32;
-        var rng = new Random(HashCode.Combine(_o.Seed, ni, 0x5ca1e));
-        int sz = rng.Next((int)(_o.ImgSize * 0.5), (int)(_o.ImgSize * 1.5) + gs) / gs * gs;
+        int sz = MultiScaleSize(_o.Seed, ni, _o.ImgSize, gs);
         double sf = sz / (double)Math.Max(imgs.shape[2], imgs.shape[3]);
         if (sf == 1) return imgs;
         var ns = new[] { (long)Math.Ceiling(imgs.shape[2] * sf / gs) * gs, (long)Math.Ceiling(imgs.shape[3] * sf / gs) * gs };

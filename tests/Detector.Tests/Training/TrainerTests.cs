@@ -92,4 +92,47 @@ public class TrainerTests
             Assert.True(v.eq(cb.Ema[k]).all().item<bool>(), $"ema {k} differs");
         Assert.Equal(2, ResultsCsv.Read(Path.Combine(dirB, "results.csv")).Count);
     }
+
+    sealed class ScriptedValidation(params double[] map5095) : IEpochValidator
+    {
+        int _calls;
+        public ValidationResult Validate(YoloModel model, YoloDistill.Detector.Loss.ComputeLoss computeLoss, CancellationToken ct = default)
+        {
+            double m = map5095[Math.Min(_calls++, map5095.Length - 1)];
+            return new ValidationResult(m, m, m, m, 0.1, 0.1, 0.1);
+        }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void Epochs_that_val_every_skips_write_no_stale_metrics_and_never_become_best()
+    {
+        var data = SynthCoco.Write(images: 4);
+        var dir = Directory.CreateTempSubdirectory("valevery").FullName;
+        // Validated: epochs 1 (0.9) and 3, the final one (0.1). Epoch 2 used to repeat epoch 1's 0.9 and overwrite best.ckpt.
+        using (var t = new Trainer(Options(data, dir, 4) with { ValEvery = 2 }, Plain, null, new ScriptedValidation(0.9, 0.1)))
+        {
+            var s = t.Run();
+            Assert.Equal(1, s.BestEpoch);
+        }
+        var rows = ResultsCsv.Read(Path.Combine(dir, "results.csv"));
+        Assert.Equal([0, 1, 2, 3], rows.Select(r => r.Epoch));
+        Assert.True(double.IsNaN(rows[0].Map5095) && double.IsNaN(rows[2].Map5095) && double.IsNaN(rows[2].Precision) && double.IsNaN(rows[2].ValBox));
+        Assert.Equal(0.9, rows[1].Map5095, 6);
+        Assert.Equal(0.1, rows[3].Map5095, 6);
+        Assert.True(rows.All(r => r.TrainBox > 0)); // training losses are still written every epoch
+        using var best = Checkpoint.Load(Path.Combine(dir, "weights", "best.ckpt"));
+        Assert.Equal(1, best.Epoch);
+    }
+
+    [Fact]
+    public void Multi_scale_sizes_depend_only_on_seed_and_batch_so_they_repeat_in_any_process()
+    {
+        // Fixed numbers: before, the size came from HashCode.Combine, which .NET seeds differently in every process.
+        int[] expected = [416, 672, 864, 800, 544, 864, 576, 704];
+        var got = Enumerable.Range(0, 8).Select(ni => Trainer.MultiScaleSize(seed: 0, ni, 640)).ToArray();
+        Assert.Equal(string.Join(",", expected), string.Join(",", got));
+        Assert.All(Enumerable.Range(0, 200).Select(ni => Trainer.MultiScaleSize(3, ni, 320)), v => { Assert.InRange(v, 160, 480); Assert.Equal(0, v % 32); });
+        Assert.NotEqual(got, Enumerable.Range(0, 8).Select(ni => Trainer.MultiScaleSize(seed: 1, ni, 640)).ToArray());
+    }
 }
