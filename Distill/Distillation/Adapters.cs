@@ -42,11 +42,24 @@ public sealed class Adapters : nn.Module<Tensor[], Tensor[]>
             .Select((c, i) => nn.Conv2d(c, teacherChannels[i], k, padding: k / 2, bias: true))
             .ToArray());
         RegisterComponents();
-        if (init == AdapterInit.Small)
+        Initialise(init, generator);
+    }
+
+    /// <summary>
+    /// Draws the weights from <paramref name="generator"/> (so that a seed fixes them whatever else uses torch's global
+    /// generator): Default as libtorch's Conv2d does, U(±1/√fan_in) for weight and bias; Small with the weight from
+    /// N(0, 1e-4) truncated at two deviations, as FGFI's reference code.
+    /// </summary>
+    void Initialise(AdapterInit init, Generator? generator)
+    {
+        using var _ = no_grad();
+        foreach (var c in convs)
         {
-            using var _ = no_grad();
-            foreach (var c in convs)
-                c.weight.copy_(randn(c.weight.shape, generator: generator).fmod_(2).mul_(1e-4));
+            var w = c.weight!;
+            double bound = 1 / Math.Sqrt(w.shape[1] * w.shape[2] * w.shape[3]);
+            if (init == AdapterInit.Small) w.copy_(randn(w.shape, generator: generator).fmod_(2).mul_(1e-4));
+            else w.copy_(rand(w.shape, generator: generator).mul_(2 * bound).sub_(bound));
+            c.bias!.copy_(rand(c.bias.shape, generator: generator).mul_(2 * bound).sub_(bound));
         }
     }
 
