@@ -26,11 +26,11 @@ public static class MasksCommand
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/masks/exp, exp2, ...)" };
         var cmd = new Command("masks", "Render and save the FGFI imitation masks of a dataset split (letterboxed, default anchors, no augmentation)");
         foreach (var o in new Option[] { data, split, img, psi, limit, outDir }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), pr.GetValue(limit), pr.GetValue(outDir)));
+        cmd.SetAction((pr, ct) => Task.FromResult(Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), pr.GetValue(limit), pr.GetValue(outDir), ct)));
         return cmd;
     }
 
-    static int Run(string root, string split, int img, double psi, int? limit, string? outDir)
+    static int Run(string root, string split, int img, double psi, int? limit, string? outDir, CancellationToken ct)
     {
         if (psi is < 0 or > 1) throw new ArgumentException($"--psi {psi}: must lie in [0, 1].");
         if (limit is <= 0) throw new ArgumentException($"--limit {limit}: must be at least 1.");
@@ -60,6 +60,10 @@ public static class MasksCommand
                         }
                     }
                     task.Increment(1);
+                    if (ct.IsCancellationRequested)
+                        throw new Interruption($"after image {(int)task.Value} of {total}",
+                            $"its {(int)task.Value} pictures are in {Interruption.Show(dir)}; masks.safetensors is written only once every image is done",
+                            Interruption.SameCommand);
                 }
             });
             var meta = new Dictionary<string, string>
