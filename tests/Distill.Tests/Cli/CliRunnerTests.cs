@@ -21,28 +21,11 @@ public class CliRunnerTests
         return root;
     }
 
-    static (int Code, string Out, string Err) Capture(Func<Task<int>> run)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (run().GetAwaiter().GetResult(), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
-
     [Fact]
     public void Unexpected_error_prints_one_line_and_logs_the_trace_in_the_run_folder()
     {
         var dir = Path.Combine(Directory.CreateTempSubdirectory("boom").FullName, "run");
-        var (code, output, error) = Capture(() => CliRunner.InvokeAsync(Failing(dir), ["boom"]));
+        var (code, output, error) = ConsoleCapture.Run(() => CliRunner.InvokeAsync(Failing(dir), ["boom"]));
         Assert.Equal(ExitCodes.Failure, code);
         var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: `boom` failed: InvalidOperationException: the widget is in a bad state (raised in CliRunnerTests.cs:", line);
@@ -57,7 +40,7 @@ public class CliRunnerTests
     public void Verbose_prints_the_full_trace()
     {
         var dir = Path.Combine(Directory.CreateTempSubdirectory("boom").FullName, "run");
-        var (code, output, error) = Capture(() => CliRunner.InvokeAsync(Failing(dir), ["boom", "--verbose"]));
+        var (code, output, error) = ConsoleCapture.Run(() => CliRunner.InvokeAsync(Failing(dir), ["boom", "--verbose"]));
         Assert.Equal(ExitCodes.Failure, code);
         Assert.StartsWith("error: `boom` failed: InvalidOperationException", output);
         Assert.Contains("System.InvalidOperationException: the widget is in a bad state", error);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using OpenCvSharp;
 using YoloDistill.Detector.Data;
@@ -105,5 +106,38 @@ public class InterruptionTests
         Assert.NotEmpty(rows);
         Assert.All(rows, f => Assert.InRange(f, 0, written - 1));
         Assert.Equal(written - 1, rows.Max()); // at conf 0.001 every frame has boxes, the last one included
+    }
+
+    [Fact]
+    public void Stop_during_the_demo_names_the_stage_and_keeps_the_finished_ones()
+    {
+        var root = Directory.CreateTempSubdirectory("stop-demo").FullName;
+        var data = Path.Combine(root, "shapes");
+        SynthDataset.Generate(data, seed: 0, new SynthOptions { Train = 12, Val = 4, ImgSize = 64 });
+        var outDir = Path.Combine(root, "demo");
+        string[] args =
+        [
+            "demo", "--data", data, "--teacher", Path.Combine(RefData.RepoRoot, "weights", "teacher-yolov5s-shapes.ckpt"),
+            "--epochs", "3", "--batch", "4", "--img", "64", "--workers", "1", "--threads", "1", "--out", outDir,
+        ];
+        using var stop = StopSignal.Manual();
+        var (code, output, _) = ConsoleCapture.Run(async () =>
+        {
+            var run = Task.Run(() => CliRunner.InvokeAsync(Verbs.Root(), args, stop));
+            var last = Path.Combine(outDir, "baseline", "weights", "last.ckpt");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(last) && !run.IsCompleted && clock.Elapsed < Patience) await Task.Delay(20);
+            stop.Request(PosixSignal.SIGTERM);
+            return await run;
+        });
+        Assert.Equal(ExitCodes.Terminated, code);
+        var shown = Interruption.Show(outDir);
+        Assert.Matches(new Regex(@"^stopped by SIGTERM in demo stage \d+/\d+ \(.+\), in epoch [12]/2 [^;\n]+; " +
+                                 $@"the last completed epoch \([01]\) is saved in {Regex.Escape(Interruption.Show(Path.Combine(outDir, "baseline", "weights", "last.ckpt")))}; " +
+                                 $@"the finished stages are kept in {Regex.Escape(shown)}; to continue: run the same command again$", RegexOptions.Multiline), output);
+        NoStackTrace(output);
+        Assert.True(File.Exists(Path.Combine(outDir, ".stages", "data.done")));
+        Assert.False(File.Exists(Path.Combine(outDir, ".stages", "baseline.done")));
+        Assert.True(File.Exists(Path.Combine(outDir, ".stages", "baseline.partial")), "the stopped stage's wall time is kept");
     }
 }
