@@ -62,7 +62,7 @@ public static class MasksCommand
                     task.Increment(1);
                     if (ct.IsCancellationRequested)
                         throw new Interruption($"after image {(int)task.Value} of {total}",
-                            $"its {(int)task.Value} pictures are in {Interruption.Show(dir)}; masks.safetensors is written only once every image is done",
+                            $"the pictures of those images are in {Interruption.Show(dir)}; masks.safetensors is written only once every image is done",
                             Interruption.SameCommand);
                 }
             });
