@@ -29,24 +29,29 @@ public sealed record SynthSummary(string Root, int TrainImages, int ValImages, i
 /// </summary>
 public static class SynthDataset
 {
-    public static SynthSummary Generate(string outRoot, int seed, SynthOptions? options = null, IProgress<int>? progress = null)
+    /// <summary>
+    /// Writes the dataset. Cancelling stops after the images being written; a split's annotations are written (atomically)
+    /// only after all its images, so an unfinished folder lacks them and is never mistaken for a finished one.
+    /// </summary>
+    public static SynthSummary Generate(string outRoot, int seed, SynthOptions? options = null, IProgress<int>? progress = null,
+                                        CancellationToken ct = default)
     {
         options ??= new SynthOptions();
         if (options.Train < 1 || options.Val < 0 || options.ImgSize < 32)
             throw new ArgumentException($"synthetic dataset needs at least 1 train image and an image size of at least 32 (got train {options.Train}, val {options.Val}, img {options.ImgSize})");
         Directory.CreateDirectory(Path.Combine(outRoot, "annotations"));
         int done = 0;
-        int trainBoxes = WriteSplit(outRoot, "train", 0, options.Train, seed, options, () => progress?.Report(Interlocked.Increment(ref done)));
-        int valBoxes = WriteSplit(outRoot, "val", 1, options.Val, seed, options, () => progress?.Report(Interlocked.Increment(ref done)));
+        int trainBoxes = WriteSplit(outRoot, "train", 0, options.Train, seed, options, () => progress?.Report(Interlocked.Increment(ref done)), ct);
+        int valBoxes = WriteSplit(outRoot, "val", 1, options.Val, seed, options, () => progress?.Report(Interlocked.Increment(ref done)), ct);
         return new SynthSummary(Path.GetFullPath(outRoot), options.Train, options.Val, trainBoxes, valBoxes, options.Domain.Classes.Select(c => c.Name).ToArray());
     }
 
-    static int WriteSplit(string root, string split, int splitKey, int count, int seed, SynthOptions o, Action tick)
+    static int WriteSplit(string root, string split, int splitKey, int count, int seed, SynthOptions o, Action tick, CancellationToken ct)
     {
         var dir = Directory.CreateDirectory(Path.Combine(root, split)).FullName;
         var boxes = new List<(int Class, double X1, double Y1, double X2, double Y2)>[count];
         var encode = new ImageEncodingParam(ImwriteFlags.JpegQuality, o.JpegQuality);
-        Parallel.For(0, count, i =>
+        Parallel.For(0, count, new ParallelOptions { CancellationToken = ct }, i =>
         {
             var rng = new SampleRng(seed, splitKey, i);
             var (img, b) = SynthScene.Random(o.ImgSize, o.ImgSize, rng, o.Domain);

@@ -6,15 +6,23 @@ namespace YoloDistill.Detector.Inference;
 /// <summary>Progress of a detect run: frames done, frames expected (null for a camera), recent frames per second.</summary>
 public readonly record struct DetectProgress(long Done, long? Total, double Fps, string Source);
 
-/// <summary>What a detect run wrote and how fast it went.</summary>
+/// <summary>
+/// What a detect run wrote and how fast it went. <see cref="Stopped"/>: cancelled before the source's end; what was
+/// written is whole (the video finalised, detections.csv complete) up to the last frame counted in <see cref="Frames"/>.
+/// </summary>
 public sealed record DetectSummary(
     long Frames, long Detections, IReadOnlyDictionary<string, int> PerClass, IReadOnlyList<string> Outputs, string CsvPath,
-    double MeanPreprocessMs, double MeanInferenceMs, double MeanNmsMs, double Fps);
+    double MeanPreprocessMs, double MeanInferenceMs, double MeanNmsMs, double Fps)
+{
+    public bool Stopped { get; init; }
+    /// <summary>Frames the source holds (null for a camera).</summary>
+    public long? TotalFrames { get; init; }
+}
 
 /// <summary>
 /// Runs a predictor over every frame of a source and writes, into one folder, annotated images (same file names),
 /// one annotated .mp4 per video or camera (the source's size and frame rate, fps drawn on each frame) and
-/// detections.csv with every box.
+/// detections.csv with every box. Cancelling stops after the current frame and still closes every file properly.
 /// </summary>
 public sealed class DetectJob(Predictor predictor)
 {
@@ -93,6 +101,9 @@ public sealed class DetectJob(Predictor predictor)
         }
         double n = Math.Max(frames, 1);
         return new DetectSummary(frames, boxes, perClass, outputs, csvPath, pre / n, inf / n, nms / n,
-            frames / Math.Max(wall.Elapsed.TotalSeconds, 1e-9));
+            frames / Math.Max(wall.Elapsed.TotalSeconds, 1e-9))
+        {
+            Stopped = ct.IsCancellationRequested && (total is null || frames < total), TotalFrames = total,
+        };
     }
 }

@@ -117,7 +117,7 @@ public sealed class MediaSource
                 if (!cap.Read(m) || m.Empty()) { m.Dispose(); break; }
                 yield return new Frame(f, SourceKind.Video, read, m);
             }
-            if (read == 0) throw new InvalidDataException($"{f}: the video opened but no frame could be decoded.");
+            if (read == 0 && !ct.IsCancellationRequested) throw new InvalidDataException($"{f}: the video opened but no frame could be decoded.");
         }
     }
 }

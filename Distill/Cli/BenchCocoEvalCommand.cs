@@ -24,7 +24,7 @@ public static class BenchCocoEvalCommand
         cmd.Options.Add(detections);
         cmd.Options.Add(repeat);
         cmd.Options.Add(output);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             string gtPath = pr.GetValue(annotations)!.FullName, dtPath = pr.GetValue(detections)!.FullName;
             int n = pr.GetValue(repeat);
@@ -39,6 +39,7 @@ public static class BenchCocoEvalCommand
             var proc = Process.GetCurrentProcess();
             for (int i = 0; i < n; i++)
             {
+                ct.ThrowIfCancellationRequested();
                 // CPU time beside wall time: on a shared machine it is the steadier of the two.
                 proc.Refresh();
                 var cpu0 = proc.TotalProcessorTime;
@@ -68,7 +69,7 @@ public static class BenchCocoEvalCommand
                 stats,
             }, new JsonSerializerOptions { WriteIndented = true }));
             AnsiConsole.MarkupLine($"written to [green]{Markup.Escape(path)}[/]");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }

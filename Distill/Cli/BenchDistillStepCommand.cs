@@ -38,13 +38,13 @@ public static class BenchDistillStepCommand
         var outFile = new Option<string?>("--out") { Description = "Result file (default runs/bench/distill-step/exp.../distill_step.json)" };
         var cmd = new Command("distill-step", "Time of one distillation step vs a student training step plus a teacher forward, and the mask-building share");
         foreach (var o in new Option[] { teacher, student, batch, img, method, boxes, iters, warmup, threads, masksOnly, device, precision, outFile }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(new Settings(pr.GetValue(teacher)!, pr.GetValue(student)!, pr.GetValue(batch), pr.GetValue(img),
-            pr.GetValue(method)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads), pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(precision)!, pr.GetValue(outFile))));
+        cmd.SetAction((pr, ct) => Task.FromResult(Run(new Settings(pr.GetValue(teacher)!, pr.GetValue(student)!, pr.GetValue(batch), pr.GetValue(img),
+            pr.GetValue(method)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads), pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(precision)!, pr.GetValue(outFile), ct))));
         return cmd;
     }
 
     sealed record Settings(string Teacher, string Student, int Batch, int Img, string Method, int Boxes, int Iters, int Warmup, int Threads,
-        bool MasksOnly, string Device, string Precision, string? Out);
+        bool MasksOnly, string Device, string Precision, string? Out, CancellationToken Stop = default);
 
     static int Run(Settings a)
     {
@@ -208,12 +208,17 @@ public static class BenchDistillStepCommand
     static (double Wall, double Cpu) Median(Settings a, Action step)
     {
         int iters = a.Iters;
-        for (int i = 0; i < a.Warmup; i++) step();
+        for (int i = 0; i < a.Warmup; i++)
+        {
+            a.Stop.ThrowIfCancellationRequested();
+            step();
+        }
         var wall = new double[iters];
         var cpu = new double[iters];
         using var proc = Process.GetCurrentProcess();
         for (int i = 0; i < iters; i++)
         {
+            a.Stop.ThrowIfCancellationRequested();
             proc.Refresh();
             var c0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();

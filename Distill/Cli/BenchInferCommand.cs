@@ -20,7 +20,7 @@ public static class BenchInferCommand
 
         var cmd = new Command("infer", "Inference latency per frame at batch 1 (torch fused and onnx backends), medians written to a file");
         foreach (var o in new Option[] { weights, img, runs, backends, threads, output }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             var w = pr.GetValue(weights)!;
             if (!File.Exists(w)) throw new FileNotFoundException($"{w}: weights file not found.", w);
@@ -38,7 +38,7 @@ public static class BenchInferCommand
                     AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
                     {
                         var task = ctx.AddTask($"{b} {size}x{size}", maxValue: n);
-                        results.Add(InferenceBench.Measure(be, size, n, progress: new InlineProgress<int>(i => task.Value = i)));
+                        results.Add(InferenceBench.Measure(be, size, n, progress: new InlineProgress<int>(i => task.Value = i, ct)));
                     });
                 }
             }
@@ -68,7 +68,7 @@ public static class BenchInferCommand
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             File.WriteAllText(outPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
             AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }

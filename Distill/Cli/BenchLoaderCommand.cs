@@ -21,7 +21,7 @@ public static class BenchLoaderCommand
         var output = new Option<string?>("--out") { Description = "Result file (JSON); default runs/bench/loader-img<img>-b<batch>.json" };
         var cmd = new Command("loader", "Images per second of the training loader (mosaic on)");
         foreach (var o in new Option[] { data, split, img, batch, workers, batches, cache, output }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             var ds = CocoDataset.Load(pr.GetValue(data)!, pr.GetValue(split)!);
             var opts = new LoaderOptions
@@ -39,7 +39,7 @@ public static class BenchLoaderCommand
             var sw = Stopwatch.StartNew();
             while (done < n)
             {
-                foreach (var b in loader.Epoch(epoch))
+                foreach (var b in loader.Epoch(epoch, ct: ct))
                 {
                     using (b) images += b.Count;
                     if (++done >= n) break;
@@ -66,7 +66,7 @@ public static class BenchLoaderCommand
                 (sw.Elapsed.TotalSeconds / n).ToString("F3"), (1000 * cpu / images).ToString("F1"));
             AnsiConsole.Write(t);
             AnsiConsole.MarkupLine($"result written to [green]{Markup.Escape(file)}[/]");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }

@@ -35,7 +35,7 @@ public static class BenchModelCommand
         var output = new Option<string?>("--out") { Description = "result file (.json); default runs/bench/expN/model_<name>_<img>.json" };
         var cmd = new Command("model", "Parameters, GFLOPs and forward time of a model scale (unfused, fused, fused in bfloat16)");
         foreach (var o in new Option[] { model, img, nc, batch, runs, warmup, device, threads, layers, weights, output }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             int size = pr.GetValue(img), n = pr.GetValue(runs), w = pr.GetValue(warmup), bs = pr.GetValue(batch), th = pr.GetValue(threads);
             if (size <= 0 || size % 32 != 0) throw new ArgumentException($"--img {size}: must be a positive multiple of 32.");
@@ -58,11 +58,11 @@ public static class BenchModelCommand
             if (pr.GetValue(layers)) PrintLayers(m);
 
             var results = new List<Timing>();
-            results.Add(Measure("unfused", m, size, bs, n, w, dev));
+            results.Add(Measure("unfused", m, size, bs, n, w, dev, ct));
             m.Fuse();
-            results.Add(Measure("fused", m, size, bs, n, w, dev));
+            results.Add(Measure("fused", m, size, bs, n, w, dev, ct));
             m.to(ScalarType.BFloat16);
-            results.Add(Measure("fused bfloat16", m, size, bs, n, w, dev, ScalarType.BFloat16));
+            results.Add(Measure("fused bfloat16", m, size, bs, n, w, dev, ct, ScalarType.BFloat16));
 
             var table = new Table().Title($"{cfg.ModelName} nc={cfg.Nc} img={size} batch={bs} on {dev.type} ({torch.get_num_threads()} threads)");
             table.AddColumns("variant", "parameters", "GFLOPs", "median ms", "min ms");
@@ -81,12 +81,12 @@ public static class BenchModelCommand
             File.WriteAllText(tmp, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             File.Move(tmp, file, overwrite: true);
             AnsiConsole.MarkupLine($"results written to [green]{Markup.Escape(Path.GetFullPath(file))}[/]");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }
 
-    static Timing Measure(string variant, YoloModel m, int size, int bs, int runs, int warmup, Device dev, ScalarType dtype = ScalarType.Float32)
+    static Timing Measure(string variant, YoloModel m, int size, int bs, int runs, int warmup, Device dev, CancellationToken ct, ScalarType dtype = ScalarType.Float32)
     {
         var (p, g) = ModelSummary.Count(m, size);
         var times = new double[runs];
@@ -96,6 +96,7 @@ public static class BenchModelCommand
             using var x = rand(bs, 3, size, size, device: dev, dtype: dtype);
             for (int i = 0; i < warmup + runs; i++)
             {
+                ct.ThrowIfCancellationRequested();
                 var sw = Stopwatch.StartNew();
                 using (var y = m.forward(x))
                     if (dev.type == DeviceType.CUDA) torch.cuda.synchronize();

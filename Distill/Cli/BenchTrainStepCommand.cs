@@ -19,7 +19,7 @@ public static class BenchTrainStepCommand
         var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/train-step_<model>_b<batch>_<img>.json)" };
         var cmd = new Command("train-step", "Time of one training step (forward, loss, backward, optimizer), median written to a file");
         foreach (var o in new Option[] { model, batch, img, steps, device, threads, output }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             string m = pr.GetValue(model)!;
             int b = pr.GetValue(batch), size = pr.GetValue(img), n = pr.GetValue(steps);
@@ -28,7 +28,7 @@ public static class BenchTrainStepCommand
             AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
             {
                 var task = ctx.AddTask($"{m} batch {b} at {size}", maxValue: n + 3);
-                r = TrainStepBench.Measure(m, b, size, pr.GetValue(device)!, n, 3, progress: new InlineProgress<int>(i => task.Value = i));
+                r = TrainStepBench.Measure(m, b, size, pr.GetValue(device)!, n, 3, progress: new InlineProgress<int>(i => task.Value = i, ct));
             });
             var t = new Table().Border(TableBorder.Rounded).AddColumns("model", "batch", "img", "device", "threads", "median s", "min s", "max s", "fwd", "loss", "bwd", "opt");
             t.AddRow(r!.Model, b.ToString(), size.ToString(), r.Device, r.Threads.ToString(), $"{r.MedianSeconds:0.000}", $"{r.MinSeconds:0.000}",
@@ -44,7 +44,7 @@ public static class BenchTrainStepCommand
                 pytorch_reference_seconds = m == "yolov5n" && b == 16 && size == 320 ? 0.636 : (double?)null,
             }, new JsonSerializerOptions { WriteIndented = true }));
             AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }

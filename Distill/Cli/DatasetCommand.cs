@@ -111,18 +111,30 @@ public static class DatasetCommand
         var domain = new Option<string>("--domain") { Description = "shapes: the built-in target set (8 classes in red, green, blue); pretrain: a separate 10-class set in other colours for pretraining", DefaultValueFactory = _ => "shapes" };
         var cmd = new Command("synth", "Write a deterministic synthetic COCO dataset of coloured shapes (classes, distractors, occlusion, textured backgrounds)");
         foreach (var o in new Option[] { output, seed, train, val, img, domain }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        cmd.SetAction((pr, ct) =>
         {
             var opts = new SynthOptions { Train = pr.GetValue(train), Val = pr.GetValue(val), ImgSize = pr.GetValue(img), Domain = SynthDomain.Parse(pr.GetValue(domain)!) };
             SynthSummary? s = null;
-            AnsiConsole.Progress().Start(ctx =>
+            int written = 0;
+            try
             {
-                var task = ctx.AddTask("synth images", maxValue: opts.Train + opts.Val);
-                s = SynthDataset.Generate(pr.GetValue(output)!, pr.GetValue(seed), opts, new Progress<int>(n => task.Value = Math.Max(task.Value, n)));
-                task.Value = task.MaxValue;
-            });
+                AnsiConsole.Progress().Start(ctx =>
+                {
+                    var task = ctx.AddTask("synth images", maxValue: opts.Train + opts.Val);
+                    // One report per image written, from the writing threads.
+                    s = SynthDataset.Generate(pr.GetValue(output)!, pr.GetValue(seed), opts,
+                        new InlineProgress<int>(_ => task.Value = Interlocked.Increment(ref written)), ct);
+                    task.Value = task.MaxValue;
+                });
+            }
+            catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+            {
+                throw new Interruption($"after {written} of {opts.Train + opts.Val} images",
+                    $"{Interruption.Show(pr.GetValue(output)!)} is incomplete (a split's annotations are written only after all its images)",
+                    $"{Interruption.SameCommand} (the same seed writes the same files)", e);
+            }
             AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(s!.Root)}[/]: train {s.TrainImages} images / {s.TrainBoxes} boxes, val {s.ValImages} images / {s.ValBoxes} boxes; classes {Markup.Escape(string.Join(", ", s.Names))}");
-            return 0;
+            return Task.FromResult(0);
         });
         return cmd;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using YoloDistill.Detector.Common;
 using YoloDistill.Distill.Demo;
 
 namespace YoloDistill.Distill.Cli;
@@ -46,17 +47,19 @@ public static class DemoCommand
                 Method = pr.GetValue(method)!, ImitationWeight = pr.GetValue(weight), Device = pr.GetValue(device)!,
                 Workers = pr.GetValue(workers), Threads = pr.GetValue(threads), DetectConf = pr.GetValue(detectConf), Out = pr.GetValue(output)!,
             };
-            return await RunAsync(o);
+            return await RunAsync(o, ct);
         });
         return cmd;
     }
 
-    static async Task<int> RunAsync(DemoOptions o)
+    static async Task<int> RunAsync(DemoOptions o, CancellationToken ct)
     {
         Directory.CreateDirectory(o.Out);
-        var ctx = new DemoContext(o, Path.GetFullPath(o.Out), RunVerbAsync);
+        if (o.Threads > 0) TorchSharp.torch.set_num_threads(o.Threads); // as every stage will (the plan's measurement too)
+        var ctx = new DemoContext(o, Path.GetFullPath(o.Out), args => RunVerbAsync(args, ct));
         var stages = DemoPipeline.Stages(o);
         var total = Stopwatch.StartNew();
+        var plan = PrintPlan(ctx, stages);
         for (int i = 0; i < stages.Count; i++)
         {
             var s = stages[i];
@@ -66,29 +69,60 @@ public static class DemoCommand
                 AnsiConsole.MarkupLine($"{head} [grey](done earlier, reused)[/]");
                 continue;
             }
+            if (ct.IsCancellationRequested)
+                throw new Interruption($"before demo stage {i + 1}/{stages.Count} ({s.Title})", $"the finished stages are kept in {Interruption.Show(ctx.Out)}", Interruption.SameCommand);
             AnsiConsole.Write(new Rule(head).LeftJustified());
             var sw = Stopwatch.StartNew();
-            var code = await s.Run(ctx);
+            int code;
+            try
+            {
+                code = await s.Run(ctx);
+            }
+            catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+            {
+                s.AddPartial(ctx, sw.Elapsed);
+                var inner = e as Interruption;
+                throw new Interruption($"in demo stage {i + 1}/{stages.Count} ({s.Title}){(inner is null ? "" : ", " + inner.Where)}",
+                    (inner is null ? "" : inner.Work + "; ") + $"the finished stages are kept in {Interruption.Show(ctx.Out)}", Interruption.SameCommand, e);
+            }
             if (code != 0)
             {
+                s.AddPartial(ctx, sw.Elapsed);
                 AnsiConsole.MarkupLine($"[red]demo stage '{s.Name}' failed with exit code {code}[/]; fix the problem and run the same command again to continue.");
                 return code;
             }
-            s.MarkDone(ctx);
+            s.MarkDone(ctx, sw.Elapsed);
             AnsiConsole.MarkupLine($"[green]done[/] {Markup.Escape(s.Title)} in {sw.Elapsed.TotalMinutes:F1} min");
         }
         AnsiConsole.Write(new Rule("[bold]report[/]").LeftJustified());
         AnsiConsole.WriteLine(File.ReadAllText(Path.Combine(ctx.Out, "report.md")));
-        AnsiConsole.MarkupLine($"[green]demo finished[/] in {total.Elapsed.TotalMinutes:F1} min (this run); report: {Markup.Escape(Path.Combine(ctx.Out, "report.md"))}");
+        AnsiConsole.MarkupLine($"[green]demo finished[/] in {total.Elapsed.TotalMinutes:F1} min (this run; expected {plan.Expected.TotalMinutes:F1}); report: {Markup.Escape(Path.Combine(ctx.Out, "report.md"))}");
         return 0;
     }
 
-    /// <summary>Runs another verb of this program in-process, exactly as if the user had typed it.</summary>
-    static async Task<int> RunVerbAsync(string[] args)
+    /// <summary>The stages done earlier, those to run, and the expected wall time on this machine.</summary>
+    static DemoPlan PrintPlan(DemoContext ctx, IReadOnlyList<DemoStage> stages)
+    {
+        var machine = MachineInfo.Current();
+        AnsiConsole.MarkupLine($"[bold]demo plan[/] on {Markup.Escape(machine.ToString())}");
+        var plan = DemoPlan.Make(ctx, stages);
+        AnsiConsole.MarkupLine($"  done earlier: {(plan.Done.Count == 0 ? "none" : Markup.Escape(string.Join(", ", plan.Done.Select(s => s.Name))))}");
+        AnsiConsole.MarkupLine($"  to run: {(plan.ToRun.Count == 0 ? "nothing (every stage is done)" : Markup.Escape(string.Join(", ", plan.ToRun.Select(p =>
+            p.Stage.Name + (p.Note.Length > 0 ? $" ({p.Note})" : "")))))}");
+        var basis = plan.StepSeconds is { } step
+            ? $"a {ctx.Options.Student} training step (batch {ctx.Options.Batch} at {ctx.Options.Img} px) measured {step:0.00} s here"
+            : "no training left";
+        var parts = plan.ToRun.Where(p => p.Expected.TotalMinutes >= 0.5).Select(p => $"{p.Stage.Name} {Minutes(p.Expected)}").Prepend(basis);
+        AnsiConsole.MarkupLine($"  expected: about {Minutes(plan.Expected)} ({Markup.Escape(string.Join("; ", parts))})");
+        return plan;
+    }
+
+    static string Minutes(TimeSpan t) => t.TotalMinutes < 1 ? $"{Math.Ceiling(t.TotalSeconds)} s" : $"{t.TotalMinutes:0} min";
+
+    /// <summary>Runs another verb of this program in-process, exactly as if the user had typed it; a stop propagates.</summary>
+    static async Task<int> RunVerbAsync(string[] args, CancellationToken ct)
     {
         AnsiConsole.MarkupLine($"[grey]$ yolo-distill {Markup.Escape(string.Join(' ', args))}[/]");
-        var root = new RootCommand("yolo-distill");
-        foreach (var verb in Verbs.All()) root.Subcommands.Add(verb);
-        return await CliRunner.InvokeAsync(root, args);
+        return await CliRunner.InvokeStageAsync(args, ct);
     }
 }

@@ -66,10 +66,19 @@ public static class DetectCommand
             {
                 if (show is not null) Cv2.DestroyAllWindows();
             }
+            if (summary.Stopped) throw Stopped(summary, outDir);
             Report(summary, outDir, be.Name);
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>A stopped run's files are whole: the videos finalised, detections.csv complete, up to the last frame done.</summary>
+    static Interruption Stopped(DetectSummary s, string outDir)
+    {
+        var written = s.Outputs.Count == 1 ? Interruption.Show(s.Outputs[0]) : $"{s.Outputs.Count} annotated file(s) in {Interruption.Show(outDir)}";
+        return new Interruption(s.TotalFrames is { } n ? $"after {s.Frames} of {n} frames" : $"after {s.Frames} frames",
+            $"{written} (finalised) and {Interruption.Show(s.CsvPath)} hold every frame up to there", Interruption.SameCommand);
     }
 
     static void Show(string source, Mat frame)

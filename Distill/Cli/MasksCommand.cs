@@ -27,11 +27,11 @@ public static class MasksCommand
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/masks/exp, exp2, ...)" };
         var cmd = new Command("masks", "Render and save the FGFI imitation masks of a dataset split (letterboxed, default anchors, no augmentation)");
         foreach (var o in new Option[] { data, split, img, psi, levels, limit, outDir }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), FgfiLoss.Levels.Parse(pr.GetValue(levels)!), pr.GetValue(limit), pr.GetValue(outDir)));
+        cmd.SetAction((pr, ct) => Task.FromResult(Run(pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(img), pr.GetValue(psi), FgfiLoss.Levels.Parse(pr.GetValue(levels)!), pr.GetValue(limit), pr.GetValue(outDir), ct)));
         return cmd;
     }
 
-    static int Run(string root, string split, int img, double psi, LevelAssignment levels, int? limit, string? outDir)
+    static int Run(string root, string split, int img, double psi, LevelAssignment levels, int? limit, string? outDir, CancellationToken ct)
     {
         if (psi is < 0 or > 1) throw new ArgumentException($"--psi {psi}: must lie in [0, 1].");
         if (limit is <= 0) throw new ArgumentException($"--limit {limit}: must be at least 1.");
@@ -61,6 +61,10 @@ public static class MasksCommand
                         }
                     }
                     task.Increment(1);
+                    if (ct.IsCancellationRequested)
+                        throw new Interruption($"after image {(int)task.Value} of {total}",
+                            $"the pictures of those images are in {Interruption.Show(dir)}; masks.safetensors is written only once every image is done",
+                            Interruption.SameCommand);
                 }
             });
             var meta = new Dictionary<string, string>

@@ -10,10 +10,15 @@ namespace YoloDistill.Distill.Cli;
 /// </summary>
 public static class TrainingConsole
 {
-    /// <summary>Runs the trainer to the end; a diverged loss is reported as a user-facing error (exit 2).</summary>
+    /// <summary>
+    /// Runs the trainer to the end; a diverged loss is reported as a user-facing error (exit 2), a stop requested
+    /// through <paramref name="ct"/> as an <see cref="Interruption"/> naming the epoch and the resume command
+    /// (<paramref name="title"/> is the command, "yolo-distill train" or "yolo-distill distill").
+    /// </summary>
     public static int Run(Trainer t, string title, CancellationToken ct)
     {
         var o = t.Options;
+        if (CliSession.Current is { } session) session.RunFolder = o.SaveDir;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] {Markup.Escape(t.Config.ModelName)} nc={t.Config.Nc} img={o.ImgSize} batch={o.BatchSize} " +
                                $"accumulate={o.Accumulate} epochs={o.Epochs} device={Markup.Escape(o.Device)} -> [bold]{Markup.Escape(o.SaveDir)}[/]");
         AnsiConsole.MarkupLine("[grey]hyperparameters:[/] " + Markup.Escape(HypYaml.ToYaml(t.Hyp).Replace("\n", ", ").TrimEnd(',', ' ')));
@@ -22,6 +27,7 @@ public static class TrainingConsole
 
         TrainSummary? summary = null;
         var rows = new List<TrainEpochProgress>();
+        TrainStepProgress? lastStep = null;
         try
         {
             AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
@@ -32,6 +38,7 @@ public static class TrainingConsole
                     int taskEpoch = -1;
                     t.StepProgress = new InlineProgress<TrainStepProgress>(p =>
                     {
+                        lastStep = p;
                         if (task is null || taskEpoch != p.Epoch)
                         {
                             task = ctx.AddTask($"{p.Epoch}/{p.Epochs - 1}", maxValue: p.Batches);
@@ -58,6 +65,10 @@ public static class TrainingConsole
         {
             throw new UserFacingException(e.Message, e);
         }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+        {
+            throw Stopped(t, title, rows.Count > 0 ? rows[^1].Result.Epoch : t.StartEpoch - 1, lastStep, e);
+        }
 
         var s = summary!;
         var table = new Table().Border(TableBorder.Rounded).Title("training summary")
@@ -75,5 +86,21 @@ public static class TrainingConsole
                                $"best fitness {s.BestFitness:0.0000} at epoch {s.BestEpoch}");
         AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(s.LastCheckpoint)}[/], [bold]{Markup.Escape(s.BestCheckpoint)}[/]; results: {Markup.Escape(Path.Combine(s.SaveDir, "results.csv"))}");
         return 0;
+    }
+
+    /// <summary>Where a stopped run is: the epoch and batch it was in, its last checkpoint and the command that resumes it.</summary>
+    static Interruption Stopped(Trainer t, string title, int lastCompleted, TrainStepProgress? step, Exception inner)
+    {
+        var o = t.Options;
+        int epoch = lastCompleted + 1;
+        var where = $"in epoch {epoch}/{o.Epochs - 1} " + (step is { } p && p.Epoch == epoch
+            ? p.Batch == p.Batches ? "while validating" : $"after batch {p.Batch}/{p.Batches}"
+            : "before its first batch");
+        var dir = Interruption.Show(o.SaveDir);
+        if (lastCompleted >= 0 && !o.NoSave && File.Exists(o.LastPath))
+            return new Interruption(where, $"the last completed epoch ({lastCompleted}) is saved in {Interruption.Show(o.LastPath)}",
+                $"{title} --resume {dir}", inner);
+        var why = o.NoSave && lastCompleted >= 0 ? "--nosave writes no checkpoint before the final epoch" : "no epoch had finished, so no checkpoint was written";
+        return new Interruption(where, $"{why} ({dir} holds the run's settings only)", Interruption.SameCommand, inner);
     }
 }

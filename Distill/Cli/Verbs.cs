@@ -10,8 +10,16 @@ public static class Verbs
     {
         var root = new RootCommand("yolo-distill: train YOLOv5 detectors in TorchSharp and distill a large teacher into a small student.");
         foreach (var verb in All()) root.Subcommands.Add(verb);
+        root.Options.Add(Verbose());
         return root;
     }
+
+    /// <summary>--verbose, on every verb: the full stack trace of an unexpected error (see <see cref="CliRunner"/>).</summary>
+    public static Option<bool> Verbose() => new(CliRunner.VerboseName)
+    {
+        Description = "On an unexpected error, print the full stack trace (also written to the run folder's error.log)",
+        Recursive = true,
+    };
 
     public static IEnumerable<Command> All() =>
     [

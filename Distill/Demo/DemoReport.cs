@@ -46,12 +46,33 @@ public static class DemoReport
                       $"mAP50 {Signed(distilled.Map50 - baseline.Map50)} (one seed; see the README for the multi-seed benchmark).").AppendLine();
         md.AppendLine($"Demo video: detections at conf {o.DetectConf.ToString(CultureInfo.InvariantCulture)} (the student is trained for minutes, not converged).").AppendLine();
         md.AppendLine($"ONNX check: `{DemoPipeline.OnnxPath(ctx)}` run with ONNX Runtime on a validation image; max |onnx - torch| over all outputs = {onnx:E2}.").AppendLine();
+        AppendMachineAndTimes(md, ctx);
         md.AppendLine("## Artefacts").AppendLine();
         foreach (var (label, path) in Artefacts(ctx))
             md.AppendLine($"- {label}: `{path}`{(File.Exists(path) || Directory.Exists(path) ? "" : " (missing)")}");
         File.WriteAllText(Path.Combine(ctx.Out, "report.md"), md.ToString());
         return Task.FromResult(0);
     }
+
+    /// <summary>The machine the job ran on and each stage's wall time (summed over the runs it took).</summary>
+    static void AppendMachineAndTimes(StringBuilder md, DemoContext ctx)
+    {
+        var m = MachineInfo.Current();
+        md.AppendLine("## Machine and wall times").AppendLine();
+        md.AppendLine($"CPU {m}; {m.Os}.").AppendLine();
+        md.AppendLine("| stage | wall time (m:ss) |");
+        md.AppendLine("|---|---:|");
+        var total = TimeSpan.Zero;
+        foreach (var st in DemoPipeline.Stages(ctx.Options))
+        {
+            var t = st.WallTime(ctx);
+            total += t ?? TimeSpan.Zero;
+            md.AppendLine($"| {st.Title} | {(t is { } w ? MinSec(w) : st.IsDone(ctx) ? "-" : "(this stage)")} |");
+        }
+        md.AppendLine($"| total of the stages above | {MinSec(total)} |").AppendLine();
+    }
+
+    static string MinSec(TimeSpan t) => $"{(int)t.TotalMinutes}:{t.Seconds:D2}";
 
     public static IEnumerable<(string Label, string Path)> Artefacts(DemoContext ctx) =>
     [
