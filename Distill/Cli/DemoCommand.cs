@@ -17,32 +17,31 @@ public static class DemoCommand
         var d = new DemoOptions();
         var data = new Option<string>("--data") { Description = "Synthetic dataset root (made when absent)", DefaultValueFactory = _ => d.Data };
         var teacher = new Option<string>("--teacher") { Description = "Teacher weights (default: the one shipped in weights/)", DefaultValueFactory = _ => d.Teacher };
-        var trainTeacher = new Option<bool>("--train-teacher") { Description = "Train the teacher instead of using the shipped one" };
-        var teacherModel = new Option<string>("--teacher-model") { Description = "Teacher architecture when training it", DefaultValueFactory = _ => d.TeacherModel };
-        var teacherEpochs = new Option<int>("--teacher-epochs") { Description = "Teacher epochs when training it", DefaultValueFactory = _ => d.TeacherEpochs };
+        var studentWeights = new Option<string>("--student-weights") { Description = "Pretrained weights both students start from (default: the ones shipped in weights/)", DefaultValueFactory = _ => d.StudentWeights };
+        var makeWeights = new Option<bool>("--make-weights", "--train-teacher") { Description = "Make the pretrained student and the teacher with the README's recipe (pretraining set, pretraining, teacher training) instead of using the shipped files; hours on 2 cores" };
         var student = new Option<string>("--student") { Description = "Student architecture", DefaultValueFactory = _ => d.Student };
         var epochs = new Option<int>("--epochs") { Description = "Epochs for each student (same budget for baseline and distilled)", DefaultValueFactory = _ => d.Epochs };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => d.Batch };
         var img = new Option<int>("--img") { Description = "Image size", DefaultValueFactory = _ => d.Img };
         var seed = new Option<int>("--seed") { Description = "Seed for both students", DefaultValueFactory = _ => d.Seed };
         var method = new Option<string>("--method") { Description = "Distillation method(s): fgfi, cwd, kd, combinable with +", DefaultValueFactory = _ => d.Method };
-        var weight = new Option<double>("--imitation-weight") { Description = "FGFI imitation loss weight (lambda)", DefaultValueFactory = _ => d.ImitationWeight };
+        var weight = new Option<double?>("--imitation-weight") { Description = "FGFI imitation loss weight (lambda) [default: distill's]" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => d.Device };
         var workers = new Option<int>("--workers") { Description = "Data loader threads", DefaultValueFactory = _ => d.Workers };
-        var detectConf = new Option<double>("--detect-conf") { Description = "Confidence threshold for the demo video", DefaultValueFactory = _ => d.DetectConf };
+        var detectConf = new Option<double>("--detect-conf") { Description = "Confidence threshold for the demo video (detect's default)", DefaultValueFactory = _ => d.DetectConf };
         var threads = new Option<int>("--threads") { Description = "torch intra-op threads for every stage (0 = libtorch default)", DefaultValueFactory = _ => d.Threads };
         var output = new Option<string>("--out") { Description = "Output folder; finished stages found there are reused", DefaultValueFactory = _ => d.Out };
 
-        var cmd = new Command("demo", "Run the whole mission end to end on the built-in synthetic data: data, teacher, baseline and " +
-                                      "FGFI students, evaluation, ONNX export and check, video detection, report.");
-        foreach (var opt in new Option[] { data, teacher, trainTeacher, teacherModel, teacherEpochs, student, epochs, batch, img, seed, method, weight, device, workers, detectConf, threads, output })
+        var cmd = new Command("demo", "Run the whole mission end to end on the built-in synthetic data: data, shipped pretrained student and teacher, " +
+                                      "baseline and FGFI students, evaluation, ONNX export and check, detection on a labelled video, report.");
+        foreach (var opt in new Option[] { data, teacher, studentWeights, makeWeights, student, epochs, batch, img, seed, method, weight, device, workers, detectConf, threads, output })
             cmd.Options.Add(opt);
         cmd.SetAction(async (pr, ct) =>
         {
             var o = new DemoOptions
             {
-                Data = pr.GetValue(data)!, Teacher = pr.GetValue(teacher)!, TrainTeacher = pr.GetValue(trainTeacher),
-                TeacherModel = pr.GetValue(teacherModel)!, TeacherEpochs = pr.GetValue(teacherEpochs), Student = pr.GetValue(student)!,
+                Data = pr.GetValue(data)!, Teacher = pr.GetValue(teacher)!, StudentWeights = pr.GetValue(studentWeights)!,
+                MakeWeights = pr.GetValue(makeWeights), Student = pr.GetValue(student)!,
                 Epochs = pr.GetValue(epochs), Batch = pr.GetValue(batch), Img = pr.GetValue(img), Seed = pr.GetValue(seed),
                 Method = pr.GetValue(method)!, ImitationWeight = pr.GetValue(weight), Device = pr.GetValue(device)!,
                 Workers = pr.GetValue(workers), Threads = pr.GetValue(threads), DetectConf = pr.GetValue(detectConf), Out = pr.GetValue(output)!,

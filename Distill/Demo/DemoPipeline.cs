@@ -4,14 +4,16 @@ namespace YoloDistill.Distill.Demo;
 
 /// <summary>
 /// The main job as a list of stages, each one a yolo-distill verb run in-process with the arguments a user would type:
-/// make the data, get the teacher, train the baseline student, distill the FGFI student, evaluate all three, export the
-/// student to ONNX and check it, run it on a video, and write the report.
+/// make the data, take the shipped pretrained student and teacher (or make them), fine-tune the baseline student,
+/// distill the FGFI student from the same start with the same budget, evaluate all three, export the student to ONNX and
+/// check it, run both students on a labelled video, and write the report.
 /// </summary>
 public static class DemoPipeline
 {
     public const string Baseline = "baseline";
     public const string Distilled = "distilled";
     public const string TeacherRun = "teacher";
+    public const string Weights = "weights";
 
     public static IReadOnlyList<DemoStage> Stages(DemoOptions o) =>
     [
@@ -20,31 +22,18 @@ public static class DemoPipeline
                 ? 0
                 : await ctx.RunVerb(["dataset", "synth", "--out", o.Data, "--seed", I(o.DataSeed), "--img", I(o.Img)])),
 
-        new(Baseline, "Baseline student", ctx => Train(ctx, Baseline, o.Student, o.Epochs)),
+        new(Weights, o.MakeWeights ? "Pretrained student and teacher (the README's recipe)" : "Shipped weights", ctx => ShippedWeights.Get(ctx)),
 
-        new("teacher", "Teacher", async ctx =>
-        {
-            if (!o.TrainTeacher)
-            {
-                if (File.Exists(o.Teacher)) return 0;
-                throw new FileNotFoundException(
-                    $"{o.Teacher}: the shipped teacher is missing. Run with --train-teacher to train it (about the time quoted in the README), or pass --teacher PATH.",
-                    o.Teacher);
-            }
-            var code = await Train(ctx, TeacherRun, o.TeacherModel, o.TeacherEpochs);
-            if (code != 0) return code;
-            // Ship the detector alone (EMA weights and its configuration), not the run's optimizer state.
-            return await ctx.RunVerb(["export", "--weights", ctx.BestWeights(TeacherRun), "--format", "torchsharp", "--out", o.Teacher]);
-        }),
+        new(Baseline, "Baseline student (from the pretrained weights)", ctx => Train(ctx, Baseline, o.Data, o.Epochs, ["--weights", o.StudentWeights])),
 
-        new(Distilled, $"Distilled student ({o.Method})", ctx =>
+        new(Distilled, $"Distilled student ({o.Method}, from the pretrained weights)", ctx =>
         {
             var run = ctx.RunDir(Distilled);
             if (File.Exists(ctx.LastWeights(Distilled))) return ctx.RunVerb(["distill", "--resume", run, "--threads", I(o.Threads)]);
+            string[] weight = o.ImitationWeight is { } w ? ["--imitation-weight", D(w)] : [];
             return ctx.RunVerb([
                 "distill", "--data", o.Data, "--train-split", "train", "--val-split", "val",
-                "--teacher", o.Teacher, "--student", o.Student, "--method", o.Method,
-                "--imitation-weight", D(o.ImitationWeight),
+                "--teacher", o.Teacher, "--student", o.Student, "--student-weights", o.StudentWeights, "--method", o.Method, .. weight,
                 "--epochs", I(o.Epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
                 "--workers", I(o.Workers), "--device", o.Device, "--threads", I(o.Threads), "--out", run]);
         }),
@@ -71,9 +60,16 @@ public static class DemoPipeline
         new("video", "Demo video of the same domain", ctx => ctx.RunVerb([
             "dataset", "synth-video", "--out", VideoPath(ctx), "--seed", I(o.DataSeed + 1)])),
 
-        new("detect", "Detect on the demo video with the ONNX student", ctx => ctx.RunVerb([
-            "detect", "--weights", OnnxPath(ctx), "--backend", "onnx", "--source", VideoPath(ctx),
-            "--img", I(o.Img), "--conf", D(o.DetectConf), "--out", ctx.RunDir("detect")])),
+        new("detect", "Detect on the demo video: the ONNX student, and the baseline for comparison", async ctx =>
+        {
+            var code = await ctx.RunVerb([
+                "detect", "--weights", OnnxPath(ctx), "--backend", "onnx", "--source", VideoPath(ctx),
+                "--img", I(o.Img), "--conf", D(o.DetectConf), "--out", ctx.RunDir("detect")]);
+            if (code != 0) return code;
+            return await ctx.RunVerb([
+                "detect", "--weights", ctx.BestWeights(Baseline), "--source", VideoPath(ctx),
+                "--img", I(o.Img), "--conf", D(o.DetectConf), "--out", ctx.RunDir("detect-" + Baseline)]);
+        }),
 
         new("report", "Report", ctx => DemoReport.WriteAsync(ctx)),
     ];
@@ -88,17 +84,18 @@ public static class DemoPipeline
     public static string OnnxPath(DemoContext ctx) => Path.Combine(ctx.RunDir("export"), "student.onnx");
     public static string VideoPath(DemoContext ctx) => Path.Combine(ctx.RunDir("video"), "shapes.mp4");
 
-    static Task<int> Train(DemoContext ctx, string run, string model, int epochs)
+    /// <summary>A training run of the main job (resumed when its folder holds a checkpoint); <paramref name="start"/> is --cfg or --weights.</summary>
+    internal static Task<int> Train(DemoContext ctx, string run, string data, int epochs, string[] start)
     {
         var o = ctx.Options;
         var dir = ctx.RunDir(run);
         if (File.Exists(ctx.LastWeights(run))) return ctx.RunVerb(["train", "--resume", dir, "--threads", I(o.Threads)]);
         return ctx.RunVerb([
-            "train", "--data", o.Data, "--train-split", "train", "--val-split", "val", "--cfg", model,
+            "train", "--data", data, "--train-split", "train", "--val-split", "val", .. start,
             "--epochs", I(epochs), "--batch", I(o.Batch), "--img", I(o.Img), "--seed", I(o.Seed),
             "--workers", I(o.Workers), "--device", o.Device, "--threads", I(o.Threads), "--out", dir]);
     }
 
-    static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+    internal static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
     static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }
