@@ -121,6 +121,34 @@ if "fgfi" in rows and "baseline" in rows:
 if "fgfi+kd" in rows and "kd" in rows:
     d = rows["fgfi+kd"]["mean"] - rows["kd"]["mean"]
     check(f"fgfi+kd beats kd alone: {d:+.4f} (σ {max(rows['fgfi+kd']['sd'], rows['kd']['sd']):.4f})", d > 0)
+# Gradient diagnostics (--diagnose-every 25): first and last epoch, means over probes and seeds.
+import csv
+def diag(m):
+    out_rows = {}
+    for s in seeds:
+        path = os.path.join(out, f"{m}-s{s}", "diagnostics.csv")
+        if not os.path.exists(path): return None
+        rows = list(csv.DictReader(open(path)))
+        last = max(int(r["epoch"]) for r in rows)
+        for tag, ep in (("first", 0), ("last", last)):
+            for r in rows:
+                if int(r["epoch"]) != ep: continue
+                for k, v in r.items():
+                    out_rows.setdefault((tag, k), []).append(float(v))
+    return {k: statistics.mean(v) for k, v in out_rows.items()}
+cols = [("det_grad_norm", "detection grad norm"), ("fgfi_grad_norm", "imitation grad norm"), ("cos_det_fgfi", "cos(det, imit)"),
+        ("kd_grad_norm", "KD grad norm"), ("cos_det_kd", "cos(det, KD)"),
+        ("mean_total_norm", "clipped norm before clip"), ("clipped_fraction", "steps clipped"), ("mean_clip_factor", "mean clip factor"),
+        ("fgfi_p3_share", "P3 share"), ("fgfi_p4_share", "P4 share"), ("fgfi_p5_share", "P5 share")]
+dl = ["", "Gradient diagnostics (`--diagnose-every 25`; the student's parameters; the first and the last epoch, mean over probes and seeds; "
+      "norms of the per-batch loss gradients, the clip acts on the accumulated 4-batch gradient at norm 10):", "",
+      "| run | epoch | " + " | ".join(c[1] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
+for m in labels:
+    d = diag(m)
+    if d is None: continue
+    for tag in ("first", "last"):
+        dl.append(f"| {m} | {tag} | " + " | ".join(f"{d[(tag, c)]:.3g}" if (tag, c) in d else "" for c, _ in cols) + " |")
+lines += dl
 text = "\n".join(lines) + "\n"
 open(os.path.join(out, "results.md"), "w").write(text)
 open(os.path.join(results, "distill-benchmark.md"), "w").write(text)
