@@ -45,7 +45,7 @@ mkdir -p "$OUT" "$RESULTS/distill-benchmark"
 times="$OUT/wall_times.csv"
 [ -f "$times" ] || echo "run,seconds" > "$times"
 
-common=(--data "$DATA" --split train --val-split val --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS" --diagnose-every 25)
+common=(--data "$DATA" --split train --val-split val --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS" --cache --diagnose-every 25)
 val() { # name weights
   [ -f "$OUT/val-$1/stats.json" ] || $Y val --data "$DATA" --split val --weights "$2" --img "$IMG" --batch "$BATCH" --out "$OUT/val-$1" --no-plots
 }
@@ -75,84 +75,19 @@ train_one() { # label start seed spec
 
 val teacher "$TEACHER"
 labels=()
-for seed in $SEEDS; do
-  for spec in $METHODS; do train_one "${spec%%=*}" pretrained "$seed" "$spec"; done
-  for spec in $SCRATCH_METHODS; do train_one "scratch-${spec%%=*}" scratch "$seed" "$spec"; done
-done
 for spec in $METHODS; do labels+=("${spec%%=*}"); done
 for spec in $SCRATCH_METHODS; do labels+=("scratch-${spec%%=*}"); done
+summary() { python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" < scripts/distill-benchmark-summary.py; }
+# Seed by seed, so that an interrupted benchmark (SIGTERM, or SEEDS/METHODS cut short) still tabulates what it finished:
+# the table names how many seeds each row has. The from-scratch pair runs after every pretrained-start row.
+for seed in $SEEDS; do
+  for spec in $METHODS; do train_one "${spec%%=*}" pretrained "$seed" "$spec"; done
+  summary > /dev/null
+done
+for seed in $SEEDS; do
+  for spec in $SCRATCH_METHODS; do train_one "scratch-${spec%%=*}" scratch "$seed" "$spec"; done
+  summary > /dev/null
+done
+summary
+exit 0
 
-python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" <<'PY'
-import json, os, statistics, sys
-out, results, seeds, labels = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
-def stats(name):
-    return json.load(open(os.path.join(out, f"val-{name}", "stats.json")))["coco"]
-teacher = stats("teacher")
-times = dict(l.strip().split(",") for l in open(os.path.join(out, "wall_times.csv")).readlines()[1:])
-sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
-rows = {}
-for m in labels:
-    a = [stats(f"{m}-s{s}")[0] for s in seeds]
-    a50 = [stats(f"{m}-s{s}")[1] for s in seeds]
-    t = [float(times.get(f"{m}-s{s}", "nan")) for s in seeds]
-    rows[m] = dict(mean=statistics.mean(a), sd=sd(a), mean50=statistics.mean(a50), sd50=sd(a50), per=a, minutes=statistics.mean(t) / 60)
-def gap(m, base):
-    b = rows[base]["mean"]
-    return (rows[m]["mean"] - b) / (teacher[0] - b) if teacher[0] != b else float("nan")
-with open(os.path.join(out, "results.csv"), "w") as f:
-    f.write("method,map50_95_mean,map50_95_sd,map50_mean,map50_sd,gain_vs_baseline,gap_recovered,minutes_per_run,map50_95_per_seed\n")
-    for m, r in rows.items():
-        base = "scratch-baseline" if m.startswith("scratch-") else "baseline"
-        f.write(f"{m},{r['mean']:.4f},{r['sd']:.4f},{r['mean50']:.4f},{r['sd50']:.4f},{r['mean'] - rows[base]['mean']:+.4f},{gap(m, base):.3f},{r['minutes']:.1f},{' '.join(f'{x:.4f}' for x in r['per'])}\n")
-lines = [f"Teacher (yolov5s, shipped): mAP50-95 {teacher[0]:.4f}, mAP50 {teacher[1]:.4f}. Seeds {', '.join(seeds)}.", "",
-         f"| student (yolov5n) | mAP50-95 mean ± sd | mAP50 mean ± sd | gain vs its baseline | teacher-baseline gap recovered | per seed ({', '.join(seeds)}) | min per run |",
-         "|---|---|---|---|---|---|---|"]
-for m, r in rows.items():
-    base = "scratch-baseline" if m.startswith("scratch-") else "baseline"
-    g = "" if m == base else f"{r['mean'] - rows[base]['mean']:+.4f}"
-    share = "" if m == base else f"{100 * gap(m, base):.0f}%"
-    lines.append(f"| {m} | {r['mean']:.4f} ± {r['sd']:.4f} | {r['mean50']:.4f} ± {r['sd50']:.4f} | {g} | {share} | {' '.join(f'{x:.4f}' for x in r['per'])} | {r['minutes']:.1f} |")
-lines.append("")
-def check(text, ok): lines.append(f"- {text}: **{'met' if ok else 'NOT met'}**")
-if "fgfi" in rows and "baseline" in rows:
-    s = max(rows["fgfi"]["sd"], rows["baseline"]["sd"])
-    d = rows["fgfi"]["mean"] - rows["baseline"]["mean"]
-    check(f"fgfi (CLI defaults) beats the pretrained-start baseline by more than 2σ: {d:+.4f} vs 2σ = {2 * s:.4f}", d > 2 * s)
-if "fgfi+kd" in rows and "kd" in rows:
-    d = rows["fgfi+kd"]["mean"] - rows["kd"]["mean"]
-    check(f"fgfi+kd beats kd alone: {d:+.4f} (σ {max(rows['fgfi+kd']['sd'], rows['kd']['sd']):.4f})", d > 0)
-# Gradient diagnostics (--diagnose-every 25): first and last epoch, means over probes and seeds.
-import csv
-def diag(m):
-    out_rows = {}
-    for s in seeds:
-        path = os.path.join(out, f"{m}-s{s}", "diagnostics.csv")
-        if not os.path.exists(path): return None
-        rows = list(csv.DictReader(open(path)))
-        last = max(int(r["epoch"]) for r in rows)
-        for tag, ep in (("first", 0), ("last", last)):
-            for r in rows:
-                if int(r["epoch"]) != ep: continue
-                for k, v in r.items():
-                    out_rows.setdefault((tag, k), []).append(float(v))
-    return {k: statistics.mean(v) for k, v in out_rows.items()}
-cols = [("det_grad_norm", "detection grad norm"), ("fgfi_grad_norm", "imitation grad norm"), ("cos_det_fgfi", "cos(det, imit)"),
-        ("kd_grad_norm", "KD grad norm"), ("cos_det_kd", "cos(det, KD)"),
-        ("mean_total_norm", "clipped norm before clip"), ("clipped_fraction", "steps clipped"), ("mean_clip_factor", "mean clip factor"),
-        ("fgfi_p3_share", "P3 share"), ("fgfi_p4_share", "P4 share"), ("fgfi_p5_share", "P5 share")]
-dl = ["", "Gradient diagnostics (`--diagnose-every 25`; the student's parameters; the first and the last epoch, mean over probes and seeds; "
-      "norms of the per-batch loss gradients, the clip acts on the accumulated 4-batch gradient at norm 10):", "",
-      "| run | epoch | " + " | ".join(c[1] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
-for m in labels:
-    d = diag(m)
-    if d is None: continue
-    for tag in ("first", "last"):
-        dl.append(f"| {m} | {tag} | " + " | ".join(f"{d[(tag, c)]:.3g}" if (tag, c) in d else "" for c, _ in cols) + " |")
-lines += dl
-text = "\n".join(lines) + "\n"
-open(os.path.join(out, "results.md"), "w").write(text)
-open(os.path.join(results, "distill-benchmark.md"), "w").write(text)
-os.system(f"cp {os.path.join(out, 'results.csv')} {os.path.join(results, 'distill-benchmark.csv')}")
-os.system(f"cp {os.path.join(out, 'wall_times.csv')} {os.path.join(results, 'distill-benchmark', 'wall_times.csv')}")
-print(text)
-PY

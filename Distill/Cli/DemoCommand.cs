@@ -18,7 +18,7 @@ public static class DemoCommand
         var data = new Option<string>("--data") { Description = "Synthetic dataset root (made when absent)", DefaultValueFactory = _ => d.Data };
         var teacher = new Option<string>("--teacher") { Description = "Teacher weights (default: the one shipped in weights/)", DefaultValueFactory = _ => d.Teacher };
         var studentWeights = new Option<string>("--student-weights") { Description = "Pretrained weights both students start from (default: the ones shipped in weights/)", DefaultValueFactory = _ => d.StudentWeights };
-        var makeWeights = new Option<bool>("--make-weights", "--train-teacher") { Description = "Make the pretrained student and the teacher with the README's recipe (pretraining set, pretraining, teacher training) instead of using the shipped files; hours on 2 cores" };
+        var makeWeights = new Option<bool>("--make-weights", "--train-teacher") { Description = "Make the pretrained student and the teacher with the README's recipe (pretraining set and pretraining of the student; the teacher trained twice on the built-in data) instead of using the shipped files; hours on 2 cores" };
         var student = new Option<string>("--student") { Description = "Student architecture", DefaultValueFactory = _ => d.Student };
         var epochs = new Option<int>("--epochs") { Description = "Epochs for each student (same budget for baseline and distilled)", DefaultValueFactory = _ => d.Epochs };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => d.Batch };

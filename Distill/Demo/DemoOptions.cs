@@ -23,9 +23,9 @@ public sealed record DemoOptions
     /// <summary>Recipe: epochs of the student's pretraining.</summary>
     public int StudentPretrainEpochs { get; init; } = 20;
     public string TeacherModel { get; init; } = "yolov5s";
-    /// <summary>Recipe: epochs of the teacher's pretraining, then of its training on the built-in data.</summary>
-    public int TeacherPretrainEpochs { get; init; } = 12;
-    public int TeacherEpochs { get; init; } = 20;
+    /// <summary>Recipe: epochs of the teacher from scratch on the built-in data, then of its second run from those weights.</summary>
+    public int TeacherScratchEpochs { get; init; } = 12;
+    public int TeacherEpochs { get; init; } = 10;
     public string Student { get; init; } = "yolov5n";
     /// <summary>Epochs of each student (the distillation benchmark's budget).</summary>
     public int Epochs { get; init; } = 5;

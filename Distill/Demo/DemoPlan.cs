@@ -54,9 +54,9 @@ public sealed record DemoPlan(IReadOnlyList<DemoStage> Done, IReadOnlyList<Plann
             {
                 int pre = Batches(o.PretrainData, o.PretrainImages, o.Batch);
                 double sec = Training(ShippedWeights.StudentPretrain, o.StudentPretrainEpochs, pre, step ?? 0)
-                             + Training(ShippedWeights.TeacherPretrain, o.TeacherPretrainEpochs, pre, teacherStep ?? 0)
+                             + Training(ShippedWeights.TeacherScratch, o.TeacherScratchEpochs, batches, teacherStep ?? 0)
                              + Training(DemoPipeline.TeacherRun, o.TeacherEpochs, batches, teacherStep ?? 0);
-                return new PlannedStage(st, TimeSpan.FromSeconds(sec), "pretrain the student, pretrain and train the teacher");
+                return new PlannedStage(st, TimeSpan.FromSeconds(sec), "pretrain the student, train the teacher twice");
             }
             (string Run, double Step)? training = st.Name switch
             {
