@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds the solution and runs every xunit test.
+# The test command: installs what is missing, builds the solution, runs every xunit test and the package check
+# (scripts/pack-check.sh).
 # Reference data is found through YOLO_DISTILL_REFDATA (default ../shared beside the checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,15 @@ log=$(mktemp)
 set +e
 dotnet test yolo-distill.sln -c Release --no-build --nologo 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+# The packages as a user gets them: pack, install the tool, build and run a console app on the library package.
+pack=0
+bash scripts/pack-check.sh --no-build || { pack=1; rc=1; }
 set -e
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 rm -f "$log"
+# The package check counts as one test in the closing line.
+if [ "$pack" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc

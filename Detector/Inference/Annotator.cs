@@ -34,7 +34,7 @@ public static class Annotator
             var p1 = new Point((int)d.X1, (int)d.Y1);
             var p2 = new Point((int)d.X2, (int)d.Y2);
             Cv2.Rectangle(im, p1, p2, color, lw, LineTypes.AntiAlias);
-            var label = $"{d.ClassName} {d.Conf.ToString("0.00", CultureInfo.InvariantCulture)}";
+            var label = $"{d.ClassName} {d.Confidence.ToString("0.00", CultureInfo.InvariantCulture)}";
             var size = Cv2.GetTextSize(label, HersheyFonts.HersheySimplex, scale, tf, out _);
             bool outside = p1.Y - size.Height >= 3;
             var q2 = new Point(p1.X + size.Width, outside ? p1.Y - size.Height - 3 : p1.Y + size.Height + 3);

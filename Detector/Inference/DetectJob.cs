@@ -20,11 +20,11 @@ public sealed record DetectSummary(
 }
 
 /// <summary>
-/// Runs a predictor over every frame of a source and writes, into one folder, annotated images (same file names),
+/// Runs a detector over every frame of a source and writes, into one folder, annotated images (same file names),
 /// one annotated .mp4 per video or camera (the source's size and frame rate, fps drawn on each frame) and
 /// detections.csv with every box. Cancelling stops after the current frame and still closes every file properly.
 /// </summary>
-public sealed class DetectJob(Predictor predictor)
+public sealed class DetectJob(YoloDetector detector)
 {
     /// <summary>Frames over which the fps overlay and the progress rate are averaged.</summary>
     const int RateWindow = 30;
@@ -33,7 +33,7 @@ public sealed class DetectJob(Predictor predictor)
         Action<string, Mat>? view = null, CancellationToken ct = default)
     {
         Directory.CreateDirectory(outDir);
-        predictor.Warmup();
+        detector.Warmup();
         var csvPath = Path.Combine(outDir, "detections.csv");
         var outputs = new List<string>();
         var perClass = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -54,7 +54,7 @@ public sealed class DetectJob(Predictor predictor)
             {
                 using (frame)
                 {
-                    var p = predictor.Predict(frame.Image);
+                    var p = detector.Predict(frame.Image);
                     csv.Write(frame.Source, frame.Index, p.Detections);
                     foreach (var d in p.Detections) perClass[d.ClassName] = perClass.GetValueOrDefault(d.ClassName) + 1;
                     boxes += p.Detections.Count;

@@ -24,7 +24,7 @@ public sealed class DetectionCsv : IDisposable
             _csv.WriteField(frame.ToString(CultureInfo.InvariantCulture));
             _csv.WriteField(d.ClassId.ToString(CultureInfo.InvariantCulture));
             _csv.WriteField(d.ClassName);
-            _csv.WriteField(d.Conf.ToString("0.#####", CultureInfo.InvariantCulture));
+            _csv.WriteField(d.Confidence.ToString("0.#####", CultureInfo.InvariantCulture));
             foreach (var v in (ReadOnlySpan<float>)[d.X1, d.Y1, d.X2, d.Y2]) _csv.WriteField(v.ToString("0.###", CultureInfo.InvariantCulture));
             _csv.EndRecord();
         }

@@ -17,6 +17,9 @@ public interface IDetectorBackend : IDisposable
     /// <summary>The fixed square input size the backend requires, or null when any multiple of the stride works.</summary>
     int? FixedImgSize { get; }
 
+    /// <summary>The fixed batch size the backend requires (a static ONNX export takes 1), or null when any batch works.</summary>
+    int? FixedBatchSize => null;
+
     /// <summary>(b,3,h,w) float32 RGB in [0,1] -> (b, N, 5+nc) float32 on the CPU: cx, cy, w, h (pixels), obj, class probs.</summary>
     Tensor Forward(Tensor images);
 }

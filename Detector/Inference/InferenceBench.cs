@@ -22,8 +22,15 @@ public static class InferenceBench
             ms[i] = sw.Elapsed.TotalMilliseconds;
             progress?.Report(i + 1);
         }
+        var (median, min, p90) = Summarise(ms);
+        return new LatencyResult(backend.Name, img, runs, median, min, p90);
+    }
+
+    /// <summary>Median, minimum and 90th percentile (nearest rank) of timings; sorts <paramref name="ms"/>.</summary>
+    internal static (double Median, double Min, double P90) Summarise(double[] ms)
+    {
         Array.Sort(ms);
-        return new LatencyResult(backend.Name, img, runs, Median(ms), ms[0], ms[(int)Math.Min(runs - 1, Math.Ceiling(0.9 * runs) - 1)]);
+        return (Median(ms), ms[0], ms[(int)Math.Min(ms.Length - 1, Math.Ceiling(0.9 * ms.Length) - 1)]);
     }
 
     static double Median(double[] sorted) => sorted.Length % 2 == 1

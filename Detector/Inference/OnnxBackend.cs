@@ -21,6 +21,7 @@ public sealed partial class OnnxBackend : IDetectorBackend
     public IReadOnlyList<string> Names { get; }
     public int MaxStride { get; }
     public int? FixedImgSize { get; }
+    public int? FixedBatchSize { get; }
 
     public OnnxBackend(string path, int threads = 0)
     {
@@ -39,6 +40,7 @@ public sealed partial class OnnxBackend : IDetectorBackend
         _half = inMeta.ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16;
         var dims = inMeta.Dimensions;
         FixedImgSize = dims.Length == 4 && dims[2] > 0 && dims[2] == dims[3] ? dims[2] : null;
+        FixedBatchSize = dims.Length == 4 && dims[0] > 0 ? dims[0] : null;
 
         var meta = _session.ModelMetadata.CustomMetadataMap;
         MaxStride = meta.TryGetValue("stride", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var st) ? st : 32;

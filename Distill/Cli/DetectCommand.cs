@@ -32,15 +32,20 @@ public static class DetectCommand
         {
             var w = pr.GetValue(weights)!;
             var src = MediaSource.Open(pr.GetValue(source)!);
-            var backendName = pr.GetValue(backend) ?? (w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? "onnx" : "torch");
             var outDir = RunDirectory.Resolve(pr.GetValue(output), "detect");
-            int size = pr.GetValue(img);
             int nThreads = pr.GetValue(threads);
             if (nThreads > 0) TorchSharp.torch.set_num_threads(nThreads);
-            using var be = BackendFactory.Open(w, backendName, size, pr.GetValue(device), Path.Combine(outDir, "weights"), threads: nThreads);
-            var predictor = new Predictor(be, new PredictOptions
+            using var detector = YoloDetector.Load(w, new DetectorOptions
             {
-                ImgSize = be.FixedImgSize ?? size, ConfThres = pr.GetValue(conf), IouThres = pr.GetValue(iou), MaxDet = pr.GetValue(maxDet),
+                Backend = ModelLoader.ParseBackend(pr.GetValue(backend)),
+                Device = pr.GetValue(device),
+                // Without --img a fixed-size ONNX model runs at its own size; an explicit --img must fit it.
+                ImageSize = pr.GetResult(img) is { Implicit: false } ? pr.GetValue(img) : null,
+                Confidence = pr.GetValue(conf),
+                Iou = pr.GetValue(iou),
+                MaxDetections = pr.GetValue(maxDet),
+                Threads = nThreads,
+                OnnxExportDirectory = Path.Combine(outDir, "weights"),
             });
             Action<string, Mat>? show = pr.GetValue(view) ? Show : null;
 
@@ -51,14 +56,14 @@ public static class DetectCommand
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                     .Start(ctx =>
                     {
-                        var task = ctx.AddTask($"detect ({be.Name})", maxValue: 1);
+                        var task = ctx.AddTask($"detect ({detector.BackendName})", maxValue: 1);
                         var progress = new InlineProgress<DetectProgress>(p =>
                         {
                             if (p.Total is { } total) { task.MaxValue = Math.Max(total, p.Done); task.Value = p.Done; }
                             else task.IsIndeterminate = true;
                             task.Description = $"{Markup.Escape(Path.GetFileName(p.Source))} {p.Done} frames, {p.Fps:0.0} fps";
                         });
-                        summary = new DetectJob(predictor).Run(src, outDir, progress, show, ct);
+                        summary = new DetectJob(detector).Run(src, outDir, progress, show, ct);
                         task.Value = task.MaxValue;
                     });
             }
@@ -67,7 +72,7 @@ public static class DetectCommand
                 if (show is not null) Cv2.DestroyAllWindows();
             }
             if (summary.Stopped) throw Stopped(summary, outDir);
-            Report(summary, outDir, be.Name);
+            Report(summary, outDir, detector.BackendName);
             return Task.FromResult(0);
         });
         return cmd;

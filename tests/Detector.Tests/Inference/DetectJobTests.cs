@@ -14,7 +14,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
         File.WriteAllText(Path.Combine(src, "notes.txt"), "not an image");
         var outDir = Path.Combine(fx.Dir, "detect");
 
-        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(MediaSource.Open(src), outDir);
+        var summary = new DetectJob(YoloDetector.FromBackend(fx.Onnx)).Run(MediaSource.Open(src), outDir);
 
         Assert.Equal(2, summary.Frames);
         Assert.True(File.Exists(Path.Combine(outDir, "bus.jpg")) && File.Exists(Path.Combine(outDir, "zidane.jpg")));
@@ -38,7 +38,7 @@ public class DetectJobTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
             for (int i = 0; i < 3; i++) w.Write(im);
         var outDir = Path.Combine(fx.Dir, "detect-video");
 
-        var summary = new DetectJob(new Predictor(fx.Onnx)).Run(MediaSource.Open(video), outDir);
+        var summary = new DetectJob(YoloDetector.FromBackend(fx.Onnx)).Run(MediaSource.Open(video), outDir);
 
         Assert.Equal(3, summary.Frames);
         var mp4 = Assert.Single(summary.Outputs);

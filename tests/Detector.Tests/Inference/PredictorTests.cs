@@ -40,7 +40,7 @@ public class PredictorTests(InferenceFixture fx) : IClassFixture<InferenceFixtur
         {
             var d = dets[i];
             Assert.Equal(r[i, 5].item<float>(), d.ClassId);
-            Assert.Equal(r[i, 4].item<float>(), d.Conf, 3);
+            Assert.Equal(r[i, 4].item<float>(), d.Confidence, 3);
             Assert.Equal((r[i, 0].item<float>() - 80) / gain, d.X1, 0.1);
             Assert.Equal(r[i, 1].item<float>() / gain, d.Y1, 0.1);
             Assert.Equal(Math.Min((r[i, 2].item<float>() - 80) / gain, 810), d.X2, 0.1);

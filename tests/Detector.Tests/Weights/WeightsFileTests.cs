@@ -78,7 +78,8 @@ public class WeightsFileTests
     sealed class FakeReader : IWeightsReader
     {
         public string Format => "test-fake";
-        public bool CanRead(string path, ReadOnlySpan<byte> head) => head.StartsWith("YDCK"u8);
+        // Registration is process-wide: claim only this test's .yd files, not the project's real checkpoints (also "YDCK").
+        public bool CanRead(string path, ReadOnlySpan<byte> head) => path.EndsWith(".yd", StringComparison.Ordinal) && head.StartsWith("YDCK"u8);
         public LoadedWeights Read(string path) => throw new InvalidOperationException("fake reader reached");
     }
 }
