@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
 
@@ -83,9 +84,7 @@ public static class YoloToCoco
             annotations = anns,
             categories = names.Select((n, k) => new { id = k + 1, name = n }).ToArray(),
         };
-        var tmp = json + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(doc));
-        File.Move(tmp, json, overwrite: true);
+        AtomicFile.WriteAllText(json, JsonSerializer.Serialize(doc));
         return new ConvertSummary(outImages, json, files.Length, anns.Count, unlabelled, names);
     }
 
