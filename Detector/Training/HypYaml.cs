@@ -3,6 +3,7 @@ using System.Reflection;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization.NamingConventions;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Training;
 

@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Training;
 
 namespace YoloDistill.Detector.Tests.Training;

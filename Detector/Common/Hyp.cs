@@ -1,4 +1,4 @@
-namespace YoloDistill.Detector.Training;
+namespace YoloDistill.Detector.Common;
 
 /// <summary>
 /// Training hyperparameters with Ultralytics' data/hyps/hyp.scratch-low.yaml as defaults.
