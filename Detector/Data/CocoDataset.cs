@@ -96,14 +96,16 @@ public sealed class CocoDataset
     /// <summary>Reads and validates the JSON; problems are appended, offending items left out. Null when unusable.</summary>
     internal static CocoDataset? Build(string imagesDir, string jsonPath, List<DatasetProblem> problems)
     {
-        var raw = CocoJsonReader.Read(jsonPath, problems);
+        var raw = CocoJsonReader.Read(jsonPath, problems, CocoReadRules.Loader);
         if (raw is null) return null;
 
+        if (raw.Categories.Count == 0) problems.Add(new DatasetProblem(jsonPath, "no usable categories", Fatal: true));
         var cats = new List<CocoCategory>();
         foreach (var g in raw.Categories.GroupBy(c => c.Id).OrderBy(g => g.Key))
         {
             if (g.Count() > 1) problems.Add(new DatasetProblem(jsonPath, $"duplicate category id {g.Key}", Fatal: true));
-            cats.Add(g.First());
+            var c = g.First();
+            cats.Add(new CocoCategory((int)c.Id, c.Name, c.Supercategory));
         }
         var catToClass = new Dictionary<int, int>();
         for (int i = 0; i < cats.Count; i++) catToClass[cats[i].Id] = i;

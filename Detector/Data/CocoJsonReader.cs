@@ -3,23 +3,27 @@ using System.Text.Json;
 namespace YoloDistill.Detector.Data;
 
 /// <summary>
-/// Reads the parts of a COCO instances JSON that detection needs (images, annotations, categories),
-/// recording every structural problem instead of stopping at the first, so a checker can list them all.
-/// Items with problems are left out of the result; the caller decides whether that is acceptable.
+/// The one reader of COCO instances JSON (images, annotations, categories), for the dataset loader and the evaluator
+/// alike; <see cref="CocoReadRules"/> says what each needs. Every structural problem is recorded instead of stopping
+/// at the first, so a checker can list them all; items with problems are left out of the result and the caller
+/// decides whether that is acceptable.
 /// </summary>
 internal static class CocoJsonReader
 {
+    internal sealed record CategoryEntry(long Id, string Name, string? Supercategory);
+
+    /// <summary>An image as listed; under rules that do not need files, FileName may be empty and the size 0.</summary>
     internal sealed record ImageEntry(long Id, string FileName, int Width, int Height);
 
     internal sealed class Result
     {
-        public List<CocoCategory> Categories { get; } = [];
+        public List<CategoryEntry> Categories { get; } = [];
         public List<ImageEntry> Images { get; } = [];
         public List<CocoAnnotation> Annotations { get; } = [];
     }
 
     /// <summary>Returns null when the document as a whole is unusable (not found, not JSON, no images/annotations/categories).</summary>
-    public static Result? Read(string jsonPath, List<DatasetProblem> problems)
+    public static Result? Read(string jsonPath, List<DatasetProblem> problems, CocoReadRules rules)
     {
         if (!File.Exists(jsonPath))
         {
@@ -67,14 +71,14 @@ internal static class CocoJsonReader
             if (!ok) return null;
 
             var result = new Result();
-            ReadCategories(jsonPath, root.GetProperty("categories"), result, problems);
-            ReadImages(jsonPath, root.GetProperty("images"), result, problems);
-            ReadAnnotations(jsonPath, root.GetProperty("annotations"), result, problems);
+            ReadCategories(jsonPath, root.GetProperty("categories"), rules, result, problems);
+            ReadImages(jsonPath, root.GetProperty("images"), rules, result, problems);
+            ReadAnnotations(jsonPath, root.GetProperty("annotations"), rules, result, problems);
             return result;
         }
     }
 
-    static void ReadCategories(string file, JsonElement arr, Result result, List<DatasetProblem> problems)
+    static void ReadCategories(string file, JsonElement arr, CocoReadRules rules, Result result, List<DatasetProblem> problems)
     {
         int i = 0;
         foreach (var c in arr.EnumerateArray())
@@ -85,19 +89,18 @@ internal static class CocoJsonReader
                 problems.Add(new DatasetProblem(file, $"{where}: {why}", Fatal: true));
                 continue;
             }
-            if (!c.TryGetProperty("name", out var nameEl) || nameEl.ValueKind != JsonValueKind.String)
+            string? name = c.TryGetProperty("name", out var nameEl) && nameEl.ValueKind == JsonValueKind.String ? nameEl.GetString() : null;
+            if (name is null && rules.CategoriesNeedNames)
             {
                 problems.Add(new DatasetProblem(file, $"{where} (id {id}): missing or non-string 'name'", Fatal: true));
                 continue;
             }
             string? super = c.TryGetProperty("supercategory", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-            result.Categories.Add(new CocoCategory((int)id, nameEl.GetString()!, super));
+            result.Categories.Add(new CategoryEntry(id, name ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture), super));
         }
-        if (result.Categories.Count == 0)
-            problems.Add(new DatasetProblem(file, "no usable categories", Fatal: true));
     }
 
-    static void ReadImages(string file, JsonElement arr, Result result, List<DatasetProblem> problems)
+    static void ReadImages(string file, JsonElement arr, CocoReadRules rules, Result result, List<DatasetProblem> problems)
     {
         int i = 0;
         foreach (var im in arr.EnumerateArray())
@@ -106,6 +109,11 @@ internal static class CocoJsonReader
             if (!TryInt64(im, "id", out long id, out var why))
             {
                 problems.Add(new DatasetProblem(file, $"{where}: {why}", Fatal: true, Skippable: true));
+                continue;
+            }
+            if (!rules.ImagesNeedFiles)
+            {
+                result.Images.Add(new ImageEntry(id, "", 0, 0));
                 continue;
             }
             if (!im.TryGetProperty("file_name", out var fn) || fn.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(fn.GetString()))
@@ -127,19 +135,25 @@ internal static class CocoJsonReader
         }
     }
 
-    static void ReadAnnotations(string file, JsonElement arr, Result result, List<DatasetProblem> problems)
+    static void ReadAnnotations(string file, JsonElement arr, CocoReadRules rules, Result result, List<DatasetProblem> problems)
     {
+        var listedImages = rules.IgnoreUnlisted ? result.Images.Select(im => im.Id).ToHashSet() : null;
+        var listedCategories = rules.IgnoreUnlisted ? result.Categories.Select(c => c.Id).ToHashSet() : null;
         int i = 0;
         foreach (var a in arr.EnumerateArray())
         {
             string where = $"annotations[{i++}]";
-            if (!TryInt64(a, "id", out long id, out var why)
+            long id = 0;
+            string? why = null;
+            if ((rules.AnnotationIdRequired && !TryInt64(a, "id", out id, out why))
                 || !TryInt64(a, "image_id", out long imageId, out why)
                 || !TryInt64(a, "category_id", out long categoryId, out why))
             {
                 problems.Add(new DatasetProblem(file, $"{where}: {why}", Fatal: true, Skippable: true));
                 continue;
             }
+            if (!rules.AnnotationIdRequired) TryInt64(a, "id", out id, out _);
+            if (listedImages is not null && (!listedImages.Contains(imageId) || !listedCategories!.Contains(categoryId))) continue;
             if (!a.TryGetProperty("bbox", out var bb) || bb.ValueKind != JsonValueKind.Array || bb.GetArrayLength() != 4)
             {
                 problems.Add(new DatasetProblem(file, $"{where} (id {id}): 'bbox' must be an array of 4 numbers [x, y, w, h]", Fatal: true, Skippable: true));
@@ -157,17 +171,31 @@ internal static class CocoJsonReader
                 problems.Add(new DatasetProblem(file, $"{where} (id {id}): 'bbox' holds a non-numeric or non-finite value", Fatal: true, Skippable: true));
                 continue;
             }
-            bool crowd = a.TryGetProperty("iscrowd", out var ic) && ic.ValueKind == JsonValueKind.Number && ic.TryGetInt32(out int icv) && icv != 0;
-            double area = a.TryGetProperty("area", out var ar) && ar.ValueKind == JsonValueKind.Number && ar.TryGetDouble(out double av) && double.IsFinite(av)
-                ? av : v[2] * v[3];
-            result.Annotations.Add(new CocoAnnotation(id, imageId, (int)categoryId, v[0], v[1], v[2], v[3], area, crowd));
+            bool hasArea = a.TryGetProperty("area", out var ar) && ar.ValueKind == JsonValueKind.Number && ar.TryGetDouble(out double av) && double.IsFinite(av);
+            if (!hasArea && rules.AreaRequired)
+            {
+                problems.Add(new DatasetProblem(file, $"{where} (id {id}): missing or non-numeric 'area'", Fatal: true, Skippable: true));
+                continue;
+            }
+            double area = hasArea ? ar.GetDouble() : v[2] * v[3];
+            result.Annotations.Add(new CocoAnnotation(id, imageId, (int)categoryId, v[0], v[1], v[2], v[3], area, IsCrowd(a)));
         }
     }
+
+    /// <summary>pycocotools tests iscrowd for truth: true or any non-zero number.</summary>
+    static bool IsCrowd(JsonElement a) =>
+        a.TryGetProperty("iscrowd", out var el)
+        && (el.ValueKind == JsonValueKind.True || el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double d) && d != 0);
 
     static bool TryInt64(JsonElement obj, string name, out long value, out string? why)
     {
         value = 0;
         why = null;
+        if (obj.ValueKind != JsonValueKind.Object)
+        {
+            why = $"must be a JSON object, found {obj.ValueKind}";
+            return false;
+        }
         if (!obj.TryGetProperty(name, out var el))
         {
             why = $"required field '{name}' is missing";

@@ -1,4 +1,4 @@
-using YoloDistill.Detector.Training;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OpenCvSharp;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
 
@@ -65,10 +66,9 @@ public static class SynthDataset
         });
 
         var json = Path.Combine(root, "annotations", $"instances_{split}.json");
-        var tmp = json + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+        AtomicFile.Write(json, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
             w.WriteStartObject();
             w.WriteStartObject("info");
             w.WriteString("description", $"yolo-distill synthetic {o.Domain.Name}, split {split}, seed {seed}");
@@ -117,8 +117,7 @@ public static class SynthDataset
             }
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-        File.Move(tmp, json, overwrite: true);
+        });
         return boxes.Sum(b => b.Count);
     }
 

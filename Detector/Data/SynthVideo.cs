@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
 
@@ -32,12 +33,12 @@ public static class SynthVideo
         if (!writer.IsOpened()) throw new IOException($"cannot open '{outFile}' for writing an mp4v video (OpenCV VideoWriter)");
         var labelsPath = LabelsPath(outFile);
         var source = Path.GetFileName(outFile);
-        var tmp = labelsPath + ".tmp";
         // Distractors are drawn first, behind the class objects, so that no labelled object is hidden by an unlabelled one.
         var order = Enumerable.Range(n, nd).Concat(Enumerable.Range(0, n)).ToArray();
-        using (var labels = new Inference.DetectionCsv(tmp))
-        using (var frame = new Mat())
+        AtomicFile.WriteToTempPath(labelsPath, tmp =>
         {
+            using var labels = new Inference.DetectionCsv(tmp);
+            using var frame = new Mat();
             for (int f = 0; f < frames; f++)
             {
                 background.CopyTo(frame);
@@ -56,7 +57,6 @@ public static class SynthVideo
                 writer.Write(frame);
                 labels.Write(source, f, boxes);
             }
-        }
-        File.Move(tmp, labelsPath, overwrite: true);
+        });
     }
 }

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
 
@@ -83,9 +86,7 @@ public static class YoloToCoco
             annotations = anns,
             categories = names.Select((n, k) => new { id = k + 1, name = n }).ToArray(),
         };
-        var tmp = json + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(doc));
-        File.Move(tmp, json, overwrite: true);
+        AtomicFile.WriteAllText(json, JsonSerializer.Serialize(doc));
         return new ConvertSummary(outImages, json, files.Length, anns.Count, unlabelled, names);
     }
 
@@ -102,64 +103,50 @@ public static class YoloToCoco
     public static IReadOnlyList<string> ReadNames(string file)
     {
         if (!File.Exists(file)) throw new FileNotFoundException($"names file '{file}' not found", file);
-        var lines = File.ReadAllLines(file);
         var ext = Path.GetExtension(file).ToLowerInvariant();
         List<string> names;
-        if (ext is ".yaml" or ".yml")
-        {
-            int at = Array.FindIndex(lines, l => l.TrimStart().StartsWith("names:", StringComparison.Ordinal) && !char.IsWhiteSpace(l[0]));
-            if (at < 0) throw new InvalidDataException($"{file}: no top-level 'names:' entry");
-            var rest = lines[at].Trim()["names:".Length..].Trim();
-            if (rest.StartsWith('['))
-            {
-                var flow = rest;
-                for (int k = at + 1; !flow.Contains(']') && k < lines.Length; k++) flow += " " + lines[k].Trim();
-                int end = flow.IndexOf(']');
-                if (end < 0) throw new InvalidDataException($"{file}: unterminated names list");
-                names = flow[1..end].Split(',').Select(Unquote).Where(s => s.Length > 0).ToList();
-            }
-            else
-            {
-                var map = new SortedDictionary<int, string>();
-                names = [];
-                for (int k = at + 1; k < lines.Length; k++)
-                {
-                    var l = StripComment(lines[k]);
-                    if (l.Trim().Length == 0) continue;
-                    if (!char.IsWhiteSpace(l[0]) && !l.StartsWith('-')) break;
-                    var t = l.Trim();
-                    if (t.StartsWith('-')) names.Add(Unquote(t[1..]));
-                    else
-                    {
-                        int colon = t.IndexOf(':');
-                        if (colon < 0 || !int.TryParse(t[..colon], out int idx))
-                            throw new InvalidDataException($"{file}:{k + 1}: expected '- name' or 'index: name' under names:");
-                        map[idx] = Unquote(t[(colon + 1)..]);
-                    }
-                }
-                if (map.Count > 0)
-                {
-                    if (!map.Keys.SequenceEqual(Enumerable.Range(0, map.Count)))
-                        throw new InvalidDataException($"{file}: names indices must run 0..{map.Count - 1}");
-                    names = map.Values.ToList();
-                }
-            }
-        }
-        else names = lines.Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (ext is ".yaml" or ".yml") names = NamesFromYaml(file);
+        else names = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (names.Count == 0) throw new InvalidDataException($"{file}: no class names found");
         return names;
     }
 
-    static string StripComment(string l)
+    static List<string> NamesFromYaml(string file)
     {
-        int hash = l.IndexOf(" #", StringComparison.Ordinal);
-        return hash >= 0 ? l[..hash] : l;
+        var yaml = new YamlStream();
+        try
+        {
+            using var reader = File.OpenText(file);
+            yaml.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new InvalidDataException($"{file}:{e.Start.Line}: {e.Message}", e);
+        }
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root
+            || !root.Children.TryGetValue(new YamlScalarNode("names"), out var node))
+            throw new InvalidDataException($"{file}: no top-level 'names:' entry");
+        switch (node)
+        {
+            case YamlSequenceNode list:
+                return list.Children.Select(n => Name(file, n)).Where(n => n.Length > 0).ToList();
+            case YamlMappingNode map:
+                var byIndex = new SortedDictionary<int, string>();
+                foreach (var (key, value) in map.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { } k } || !int.TryParse(k, NumberStyles.Integer, CultureInfo.InvariantCulture, out int idx))
+                        throw new InvalidDataException($"{file}:{key.Start.Line}: expected '- name' or 'index: name' under names:");
+                    byIndex[idx] = Name(file, value);
+                }
+                if (!byIndex.Keys.SequenceEqual(Enumerable.Range(0, byIndex.Count)))
+                    throw new InvalidDataException($"{file}: names indices must run 0..{byIndex.Count - 1}");
+                return byIndex.Values.ToList();
+            default:
+                return []; // "names:" with nothing after it
+        }
     }
 
-    static string Unquote(string s)
-    {
-        s = s.Trim();
-        if (s.Length >= 2 && (s[0] == '\'' || s[0] == '"') && s[^1] == s[0]) s = s[1..^1];
-        return s;
-    }
+    static string Name(string file, YamlNode n) => n is YamlScalarNode { Value: { } v }
+        ? v.Trim()
+        : throw new InvalidDataException($"{file}:{n.Start.Line}: a class name must be a plain value");
 }

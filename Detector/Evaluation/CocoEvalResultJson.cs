@@ -1,4 +1,5 @@
 using System.Text.Json;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Evaluation;
 
@@ -7,12 +8,9 @@ public static class CocoEvalResultJson
 {
     public static void Write(CocoEvalResult result, string path)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        AtomicFile.Write(path, stream =>
         {
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
             w.WriteStartArray("stats");
             foreach (var s in result.Stats) w.WriteNumberValue(s);
@@ -24,7 +22,6 @@ public static class CocoEvalResultJson
                 w.WriteNumber(seen.Add(c.Name) ? c.Name : $"{c.Name} ({c.CategoryId})", c.Ap);
             w.WriteEndObject();
             w.WriteEndObject();
-        }
-        File.Move(tmp, full, overwrite: true);
+        });
     }
 }

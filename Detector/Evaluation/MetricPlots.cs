@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScottPlot;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Evaluation;
 
@@ -132,8 +133,7 @@ public static class MetricPlots
 
     static void Save(Plot plt, string path, int w, int h)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        plt.SavePng(full, w, h);
+        // results.png and friends are rewritten while a run is watched; a viewer never sees half a PNG.
+        AtomicFile.WriteToTempPath(path, tmp => plt.SavePng(tmp, w, h));
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CsvHelper;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Evaluation;
 
@@ -22,7 +23,7 @@ public static class ValReport
 
     public static void WriteStatsJson(string path, ValMetrics m, IReadOnlyList<ClassReportRow> rows, double[] cocoStats)
     {
-        WriteAtomically(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
@@ -58,7 +59,7 @@ public static class ValReport
     public static void WritePerClassCsv(string path, ValMetrics m, IReadOnlyList<ClassReportRow> rows)
     {
         static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        WriteAtomically(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var sw = new StreamWriter(stream);
             using var csv = CsvWriter.Create(sw, new CsvWriterOptions { NewLine = "\n", FormatProvider = CultureInfo.InvariantCulture });
@@ -67,14 +68,5 @@ public static class ValReport
             foreach (var r in rows)
                 csv.WriteRecord([r.Name, r.Images.ToString(CultureInfo.InvariantCulture), r.Instances.ToString(CultureInfo.InvariantCulture), F(r.P), F(r.R), F(r.Map50), F(r.Map5095)]);
         });
-    }
-
-    static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        using (var stream = File.Create(tmp)) write(stream);
-        File.Move(tmp, full, overwrite: true);
     }
 }

@@ -139,12 +139,9 @@ public sealed class Validator(ValidatorOptions? options = null)
     /// <summary>Writes predictions as a COCO results json (list of {image_id, category_id, bbox, score}), atomically.</summary>
     public static void WriteCocoJson(IReadOnlyList<CocoPrediction> predictions, string path)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var w = new Utf8JsonWriter(stream))
+        AtomicFile.Write(path, stream =>
         {
+            using var w = new Utf8JsonWriter(stream);
             w.WriteStartArray();
             foreach (var p in predictions)
             {
@@ -158,7 +155,6 @@ public sealed class Validator(ValidatorOptions? options = null)
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-        }
-        File.Move(tmp, full, overwrite: true);
+        });
     }
 }

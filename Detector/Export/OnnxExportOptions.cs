@@ -16,5 +16,5 @@ public sealed record OnnxExportOptions
     public int Opset { get; init; } = 17;
 
     /// <summary>BatchNorm epsilon used when folding BN into Conv (Ultralytics sets 1e-3 on every BatchNorm2d).</summary>
-    public double BnEps { get; init; } = 1e-3;
+    public double BnEps { get; init; } = Model.Architecture.BnEps;
 }

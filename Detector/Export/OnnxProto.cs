@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Export;
 
@@ -391,10 +392,6 @@ public sealed class ModelProto : OnnxMessage
     /// <summary>Writes the model atomically (temporary file, then rename).</summary>
     public void Save(string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, ToByteArray());
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllBytes(path, ToByteArray());
     }
 }

@@ -27,14 +27,9 @@ public sealed class TorchBackend : IDetectorBackend
         _model.to(_device);
     }
 
-    /// <summary>Builds the model a weights file describes (.pt or .safetensors) and loads its weights.</summary>
-    public static TorchBackend Load(string weightsPath, Device? device = null, bool fuse = true)
-    {
-        using var w = WeightsFile.Load(weightsPath);
-        var model = new YoloModel(w.Config);
-        model.LoadStateDictStrict(w.StateDict, weightsPath);
-        return new TorchBackend(model, device, fuse);
-    }
+    /// <summary>Builds the model a weights file describes (.ckpt, .pt or .safetensors) and loads its weights.</summary>
+    public static TorchBackend Load(string weightsPath, Device? device = null, bool fuse = true) =>
+        new(ModelLoader.Load(weightsPath), device, fuse);
 
     public Tensor Forward(Tensor images)
     {

@@ -39,7 +39,7 @@ public sealed class YoloDetector : IDisposable
         {
             _predictor = new Predictor(backend, new PredictOptions
             {
-                ImgSize = options.ImageSize ?? backend.FixedImgSize ?? ModelLoader.DefaultImageSize,
+                ImgSize = options.ImageSize ?? backend.FixedImgSize ?? BackendLoader.DefaultImageSize,
                 ConfThres = options.Confidence,
                 IouThres = options.Iou,
                 MaxDet = options.MaxDetections,
@@ -66,7 +66,7 @@ public sealed class YoloDetector : IDisposable
     public static YoloDetector Load(string path, DetectorOptions? options = null)
     {
         options ??= new DetectorOptions();
-        var backend = ModelLoader.Open(path, options.Backend, options.ImageSize, options.Device, options.Threads, options.OnnxExportDirectory);
+        var backend = BackendLoader.Open(path, options.Backend, options.ImageSize, options.Device, options.Threads, options.OnnxExportDirectory);
         return new YoloDetector(backend, options, ownsBackend: true);
     }
 

@@ -1,6 +1,5 @@
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
-using YoloDistill.Detector.Training;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Loss;

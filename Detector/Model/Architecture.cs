@@ -40,6 +40,45 @@ public static class Architecture
         new([17, 20, 23], 1, "Detect", 0),      // 24
     ];
 
+    /// <summary>Ultralytics sets eps 1e-3 on every BatchNorm2d (models/common.py Conv via initialize_weights).</summary>
+    public const double BnEps = 1e-3;
+
+    /// <summary>The layers whose outputs feed Detect (the P3, P4, P5 neck outputs): the last row's inputs.</summary>
+    public static IReadOnlyList<int> FeatureLayers { get; } = Layers[^1].From;
+
+    /// <summary>
+    /// Output channels of every layer but Detect at the scale's width, as parse_model computes them: Conv, C3 and
+    /// SPPF round their channel argument times the width multiple up to a multiple of 8; Concat adds its inputs;
+    /// Upsample keeps its input's.
+    /// </summary>
+    public static long[] Channels(ModelConfig cfg)
+    {
+        double gw = cfg.WidthMultiple;
+        var ch = new long[Layers.Length - 1];
+        for (int i = 0; i < ch.Length; i++)
+        {
+            var s = Layers[i];
+            long c1 = i == 0 ? 3 : ch[From(i, s.From[0])];
+            ch[i] = s.Module switch
+            {
+                "Conv" or "C3" or "SPPF" => MakeDivisible(s.Channels * gw),
+                "Concat" => s.From.Sum(f => ch[From(i, f)]),
+                _ => c1,
+            };
+        }
+        return ch;
+    }
+
+    /// <summary>Channels of the feature taps (<see cref="FeatureLayers"/>) at the scale's width.</summary>
+    public static long[] FeatureChannels(ModelConfig cfg)
+    {
+        var ch = Channels(cfg);
+        return FeatureLayers.Select(f => ch[f]).ToArray();
+    }
+
+    /// <summary>A row's input index: -1 is the previous layer.</summary>
+    public static int From(int layer, int from) => from < 0 ? layer + from : from;
+
     /// <summary>Ultralytics make_divisible(x, 8): channels rounded up to a multiple of 8.</summary>
     public static int MakeDivisible(double x, int divisor = 8) => (int)Math.Ceiling(x / divisor) * divisor;
 

@@ -11,7 +11,7 @@ namespace YoloDistill.Detector.Model;
 public sealed class Conv : nn.Module<Tensor, Tensor>
 {
     // BatchNorm settings Ultralytics' initialize_weights applies to every BN layer.
-    public const double BnEps = 1e-3;
+    public const double BnEps = Architecture.BnEps;
     public const double BnMomentum = 0.03;
 
 #pragma warning disable IDE1006 // names mirror Ultralytics' attributes, which become state-dict keys

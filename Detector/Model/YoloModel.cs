@@ -18,7 +18,7 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
     readonly bool[] keep;
 
     /// <summary>Layers whose outputs feed Detect: the P3, P4, P5 neck outputs.</summary>
-    public static readonly int[] FeatureLayers = [17, 20, 23];
+    public static readonly int[] FeatureLayers = [.. Architecture.FeatureLayers];
 
     public ModelConfig Config { get; }
     public Detect Head { get; }
@@ -30,20 +30,20 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
     public YoloModel(ModelConfig cfg) : base("DetectionModel")
     {
         Config = cfg;
-        double gd = cfg.DepthMultiple, gw = cfg.WidthMultiple;
+        double gd = cfg.DepthMultiple;
         var specs = Architecture.Layers;
         var built = new List<nn.Module>();
-        var ch = new List<long>();
+        var ch = Architecture.Channels(cfg);
         from = new int[specs.Length][];
         keep = new bool[specs.Length];
         Detect? head = null;
         for (int i = 0; i < specs.Length; i++)
         {
             var s = specs[i];
-            from[i] = s.From.Select(f => f < 0 ? i + f : f).ToArray();
+            from[i] = s.From.Select(f => Architecture.From(i, f)).ToArray();
             foreach (var f in s.From) if (f >= 0) keep[f] = true;
             long c1 = i == 0 ? 3 : ch[from[i][0]];
-            long c2 = s.Module is "Conv" or "C3" or "SPPF" ? Architecture.MakeDivisible(s.Channels * gw) : c1;
+            long c2 = i < ch.Length ? ch[i] : 0;
             int n = Architecture.Depth(s.Repeats, gd);
             nn.Module layer;
             switch (s.Module)
@@ -52,10 +52,7 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
                 case "C3": layer = new C3(c1, c2, n, s.Shortcut); break;
                 case "SPPF": layer = new SPPF(c1, c2, s.Kernel); break;
                 case "Upsample": layer = new Upsample(2); break;
-                case "Concat":
-                    c2 = from[i].Sum(f => ch[f]);
-                    layer = new Concat(1);
-                    break;
+                case "Concat": layer = new Concat(1); break;
                 case "Detect":
                     head = new Detect(cfg.Nc, cfg.AnchorsPx, cfg.Strides, from[i].Select(f => ch[f]).ToArray());
                     layer = head;
@@ -63,10 +60,9 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
                 default: throw new InvalidOperationException($"Unknown module {s.Module} in the architecture.");
             }
             built.Add(layer);
-            ch.Add(c2);
         }
         Head = head!;
-        Channels = ch.Take(specs.Length - 1).ToArray();
+        Channels = ch;
         layers = built.ToArray();
         model = new ModuleList<nn.Module>(layers);
         // Registered by hand: RegisterComponents would also pick up the Head property's backing field.

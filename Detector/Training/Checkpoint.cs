@@ -4,17 +4,17 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
-using static TorchSharp.torch;
-
 using YoloDistill.Detector.Weights;
+using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Training;
 
 /// <summary>
 /// yolo-distill's checkpoint file (.ckpt): 8-byte magic, u32 format version, u64 JSON header length, JSON header
-/// (metadata + tensor index), raw little-endian tensor data, and a SHA-256 of everything before it. Written to a temp
-/// file in the same folder, fsynced, then renamed over the target, so a crash leaves either the old or the new file;
+/// (metadata + tensor index), raw little-endian tensor data, and a SHA-256 of everything before it. Written through
+/// <see cref="AtomicFile"/>, so a crash leaves either the old or the new file;
 /// a damaged, truncated or foreign-version file is refused with a message naming it.
 /// </summary>
 public static class Checkpoint
@@ -183,38 +183,24 @@ public static class Checkpoint
                 offset += size;
             }
             var header = Encoding.UTF8.GetBytes(new JsonObject { ["meta"] = meta, ["tensors"] = index }.ToJsonString());
-            var full = Path.GetFullPath(path);
-            var dir = Path.GetDirectoryName(full)!;
-            Directory.CreateDirectory(dir);
-            var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            try
+            AtomicFile.Write(path, fs =>
             {
-                using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-                using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                void Put(ReadOnlySpan<byte> b)
                 {
-                    void Put(ReadOnlySpan<byte> b)
-                    {
-                        fs.Write(b);
-                        hash.AppendData(b);
-                    }
-                    Span<byte> num = stackalloc byte[8];
-                    Put(Magic);
-                    BinaryPrimitives.WriteUInt32LittleEndian(num, FormatVersion);
-                    Put(num[..4]);
-                    BinaryPrimitives.WriteInt64LittleEndian(num, header.Length);
-                    Put(num);
-                    Put(header);
-                    foreach (var t in cpu) Put(t.bytes);
-                    fs.Write(hash.GetHashAndReset());
-                    fs.Flush(flushToDisk: true);
+                    fs.Write(b);
+                    hash.AppendData(b);
                 }
-                File.Move(tmp, full, overwrite: true);
-            }
-            catch
-            {
-                try { File.Delete(tmp); } catch (IOException) { }
-                throw;
-            }
+                Span<byte> num = stackalloc byte[8];
+                Put(Magic);
+                BinaryPrimitives.WriteUInt32LittleEndian(num, FormatVersion);
+                Put(num[..4]);
+                BinaryPrimitives.WriteInt64LittleEndian(num, header.Length);
+                Put(num);
+                Put(header);
+                foreach (var t in cpu) Put(t.bytes);
+                fs.Write(hash.GetHashAndReset());
+            });
         }
         finally
         {

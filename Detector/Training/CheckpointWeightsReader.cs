@@ -5,7 +5,7 @@ namespace YoloDistill.Detector.Training;
 
 /// <summary>
 /// Lets <see cref="WeightsFile.Load"/> read a training checkpoint as weights: the EMA state dict (what was validated)
-/// with the checkpoint's model config. Register once at startup with <see cref="Register"/>.
+/// with the checkpoint's model config. One of the built-in formats (<see cref="WeightsReaderRegistry.Builtin"/>).
 /// </summary>
 public sealed class CheckpointWeightsReader : IWeightsReader
 {

@@ -1,4 +1,5 @@
 using ScottPlot;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Training;
 
@@ -26,8 +27,6 @@ public static class LabelsPlot
             plot.Axes.Bottom.TickLabelStyle.Rotation = -90;
             plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
         }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        plot.SavePng(path, Math.Max(800, 14 * names.Count + 200), 600);
+        AtomicFile.WriteToTempPath(path, tmp => plot.SavePng(tmp, Math.Max(800, 14 * names.Count + 200), 600));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Training;
 
@@ -67,11 +68,11 @@ public static class ResultsCsv
     {
         if (!File.Exists(path)) return;
         var keep = Read(path).Where(r => r.Epoch < startEpoch).ToList();
-        var tmp = path + ".tmp";
-        File.Delete(tmp);
-        foreach (var r in keep) Append(tmp, r);
-        if (keep.Count == 0) File.WriteAllText(tmp, "");
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteToTempPath(path, tmp =>
+        {
+            foreach (var r in keep) Append(tmp, r);
+            if (keep.Count == 0) File.WriteAllText(tmp, "");
+        });
     }
 
     static IEnumerable<double> Values(EpochResult r) =>

@@ -1,4 +1,5 @@
 using ScottPlot;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Training;
 
@@ -43,8 +44,7 @@ public static class ResultsPlot
             plot.Axes.Bottom.Label.Text = "epoch";
             multi.AddPlot(plot);
         }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        multi.SavePng(path, 300 * cols, 240 * nrows);
+        // Rewritten every epoch while the run may be watched: a viewer never sees half a PNG.
+        AtomicFile.WriteToTempPath(path, tmp => multi.SavePng(tmp, 300 * cols, 240 * nrows));
     }
 }

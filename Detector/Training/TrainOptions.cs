@@ -1,3 +1,5 @@
+using YoloDistill.Detector.Common;
+
 namespace YoloDistill.Detector.Training;
 
 /// <summary>Which torch.optim class train.py's --optimizer picks.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using YoloDistill.Detector.Common;
@@ -163,7 +162,7 @@ public sealed class Trainer : IDisposable
         if (resumeFrom is null)
         {
             HypYaml.Save(Path.Combine(_o.SaveDir, "hyp.yaml"), _hyp);
-            File.WriteAllText(Path.Combine(_o.SaveDir, "opt.yaml"), OptionsYaml(_o));
+            OptionsYaml.Save(Path.Combine(_o.SaveDir, "opt.yaml"), _o);
             if (!_o.NoPlots)
                 LabelsPlot.Save(Path.Combine(_o.SaveDir, "labels.png"), _train.Images.SelectMany(im => im.Labels.Select(l => l.Class)).ToArray(), names);
         }
@@ -370,25 +369,6 @@ public sealed class Trainer : IDisposable
         if (sf == 1) return imgs;
         var ns = new[] { (long)Math.Ceiling(imgs.shape[2] * sf / gs) * gs, (long)Math.Ceiling(imgs.shape[3] * sf / gs) * gs };
         return nn.functional.interpolate(imgs, ns, mode: InterpolationMode.Bilinear, align_corners: false);
-    }
-
-    static string OptionsYaml(TrainOptions o)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in typeof(TrainOptions).GetProperties().Where(p => p.CanWrite))
-        {
-            var v = p.GetValue(o);
-            string s = v switch
-            {
-                null => "null",
-                int[] a => "[" + string.Join(", ", a) + "]",
-                bool b => b ? "true" : "false",
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                _ => v.ToString() ?? "",
-            };
-            sb.Append(p.Name).Append(": ").Append(s).Append('\n');
-        }
-        return sb.ToString();
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Training;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
+using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Weights;
 
@@ -112,10 +113,7 @@ public static class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(path, fs =>
         {
             Span<byte> len = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(len, padded);
@@ -123,8 +121,7 @@ public static class SafeTensors
             fs.Write(json);
             for (int i = json.Length; i < padded; i++) fs.WriteByte((byte)' ');
             foreach (var b in blobs) fs.Write(b);
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
 }

@@ -12,33 +12,15 @@ namespace YoloDistill.Detector.Weights;
 /// </summary>
 public static class WeightsFile
 {
-    static readonly object Gate = new();
-    static List<IWeightsReader> readers = [new CheckpointWeightsReader(), new UltralyticsPtReader(), new SafeTensorsWeightsReader()];
+    /// <summary>The process-wide formats; tests that add a format use a registry of their own.</summary>
+    public static WeightsReaderRegistry Registry { get; } = WeightsReaderRegistry.Builtin();
 
-    /// <summary>Adds a format, asked before those already known (so a project format can claim its own files).</summary>
-    public static void Register(IWeightsReader reader)
-    {
-        lock (Gate)
-        {
-            if (readers.Any(r => r.Format == reader.Format)) return;
-            readers = [reader, .. readers];
-        }
-    }
+    /// <summary>Adds a format to the process-wide registry, asked before those already known.</summary>
+    public static void Register(IWeightsReader reader) => Registry.Register(reader);
 
-    public static IReadOnlyList<IWeightsReader> Readers => readers;
+    public static IReadOnlyList<IWeightsReader> Readers => Registry.Readers;
 
-    public static LoadedWeights Load(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: weights file not found.", path);
-        var head = new byte[64];
-        int n;
-        using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (n == 0) throw new InvalidDataException($"{path}: the weights file is empty.");
-        foreach (var r in readers)
-            if (r.CanRead(path, head.AsSpan(0, n))) return r.Read(path);
-        throw new InvalidDataException(
-            $"{path}: unknown weights format (expected an Ultralytics YOLOv5 .pt checkpoint or a .safetensors state dict; known formats: {string.Join(", ", readers.Select(r => r.Format))}).");
-    }
+    public static LoadedWeights Load(string path) => Registry.Load(path);
 
     /// <summary>
     /// Writes a state dict under Ultralytics' keys with nc, names, stride and anchors (pixels) as JSON metadata, in the style of

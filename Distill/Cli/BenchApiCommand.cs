@@ -39,7 +39,7 @@ public static class BenchApiCommand
             {
                 using var detector = YoloDetector.Load(w, new DetectorOptions
                 {
-                    Backend = ModelLoader.ParseBackend(b), Device = "cpu", ImageSize = size, Threads = nThreads,
+                    Backend = BackendLoader.ParseBackend(b), Device = "cpu", ImageSize = size, Threads = nThreads,
                 });
                 AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
                 {

@@ -172,14 +172,7 @@ public static class BenchDistillStepCommand
 
     static YoloModel BuildModel(string arg, Device dev)
     {
-        if (File.Exists(arg))
-        {
-            using var w = Detector.Weights.WeightsFile.Load(arg);
-            var m = new YoloModel(w.Config);
-            m.LoadStateDictStrict(w.StateDict, arg);
-            m.to(dev);
-            return m;
-        }
+        if (File.Exists(arg)) return Detector.Weights.ModelLoader.Load(arg, dev);
         var model = new YoloModel(ModelConfig.FromName(arg));
         model.to(dev);
         return model;

@@ -34,7 +34,7 @@ public static class BenchInferCommand
             {
                 foreach (var b in pr.GetValue(backends)!)
                 {
-                    using var be = ModelLoader.Open(w, ModelLoader.ParseBackend(b), size, "cpu", nThreads, work);
+                    using var be = BackendLoader.Open(w, BackendLoader.ParseBackend(b), size, "cpu", nThreads, work);
                     AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn()).Start(ctx =>
                     {
                         var task = ctx.AddTask($"{b} {size}x{size}", maxValue: n);

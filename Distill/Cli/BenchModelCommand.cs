@@ -77,9 +77,7 @@ public static class BenchModelCommand
                 file = Path.Combine(RunDirectory.Resolve(null, "bench"), $"model_{cfg.ModelName}_{size}.json");
             var dir = Path.GetDirectoryName(Path.GetFullPath(file));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var tmp = file + ".tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-            File.Move(tmp, file, overwrite: true);
+            Detector.Common.AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             AnsiConsole.MarkupLine($"results written to [green]{Markup.Escape(Path.GetFullPath(file))}[/]");
             return Task.FromResult(0);
         });

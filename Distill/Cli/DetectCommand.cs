@@ -37,7 +37,7 @@ public static class DetectCommand
             if (nThreads > 0) TorchSharp.torch.set_num_threads(nThreads);
             using var detector = YoloDetector.Load(w, new DetectorOptions
             {
-                Backend = ModelLoader.ParseBackend(pr.GetValue(backend)),
+                Backend = BackendLoader.ParseBackend(pr.GetValue(backend)),
                 Device = pr.GetValue(device),
                 // Without --img a fixed-size ONNX model runs at its own size; an explicit --img must fit it.
                 ImageSize = pr.GetResult(img) is { Implicit: false } ? pr.GetValue(img) : null,

@@ -30,13 +30,14 @@ public static class DistillCommand
             train.ApplyThreads(pr);
             var resume = pr.GetValue(train.Resume);
             if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(RunResume(resume, pr.GetValue(train.Device)!, ct));
-            var teacherPath = pr.GetValue(teacher);
-            if (string.IsNullOrWhiteSpace(teacherPath)) throw new ArgumentException("--teacher is required (the weights of the teacher detector).");
-            if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
+            // Options first, so a bad value is reported as such whatever else is missing.
             var options = distill.Bind(pr);
             options.Validate();
             var studentName = pr.GetValue(student)!;
             Detector.Model.ModelConfig.FromName(studentName);
+            var teacherPath = pr.GetValue(teacher);
+            if (string.IsNullOrWhiteSpace(teacherPath)) throw new ArgumentException("--teacher is required (the weights of the teacher detector).");
+            if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
             var hyp = train.LoadHyp(pr);
             var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights));
             // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.

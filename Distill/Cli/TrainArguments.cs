@@ -1,4 +1,5 @@
 using System.CommandLine;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Training;
 
 namespace YoloDistill.Distill.Cli;

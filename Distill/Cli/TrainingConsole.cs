@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Training;
 
 namespace YoloDistill.Distill.Cli;

@@ -54,7 +54,9 @@ public static class ValCommand
         var dataset = CocoDataset.Load(a.Data, a.Split);
         var dev = DeviceSelector.Parse(a.Device);
 
-        using var net = LoadModel(a.Weights, a.Model);
+        // Loaded on the CPU and fused there before moving, as before the shared loader.
+        using var net = ModelLoader.Load(a.Weights, modelHint: a.Model,
+            warn: note => AnsiConsole.MarkupLine($"[yellow]--model {Markup.Escape(note)}[/]"));
         if (net.Config.Nc != dataset.NumClasses)
             throw new InvalidDataException($"{a.Weights}: the model has {net.Config.Nc} classes but {dataset.AnnotationsPath} has {dataset.NumClasses} categories.");
         net.Fuse();
@@ -106,29 +108,6 @@ public static class ValCommand
                                $"RSS {rssFirst / 1048576.0:0} MiB at the first batch, {rssLast / 1048576.0:0} MiB at the last");
         AnsiConsole.MarkupLine($"results saved to [green]{Markup.Escape(outDir)}[/]");
         return 0;
-    }
-
-    static YoloModel LoadModel(string path, string? requested)
-    {
-        using var w = WeightsFile.Load(path);
-        var cfg = w.Config;
-        if (requested is { } name)
-        {
-            var asked = ModelConfig.FromName(name, cfg.Nc, cfg.Names); // validates the name
-            if (asked.Scale != cfg.Scale)
-                AnsiConsole.MarkupLine($"[yellow]--model {Markup.Escape(name)} ignored: {Markup.Escape(path)} holds a {Markup.Escape(cfg.ModelName)}[/]");
-        }
-        var net = new YoloModel(cfg);
-        try
-        {
-            net.LoadStateDictStrict(w.StateDict, path);
-        }
-        catch
-        {
-            net.Dispose();
-            throw;
-        }
-        return net;
     }
 
     static void PrintTable(ValMetrics m, IReadOnlyList<ClassReportRow> rows)

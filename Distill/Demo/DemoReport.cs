@@ -121,13 +121,12 @@ public static class DemoReport
     {
         var o = ctx.Options;
         var (map, map50) = ReadStats(Path.Combine(ctx.RunDir("val-" + name), "stats.json"));
-        using var loaded = WeightsFile.Load(weights);
-        var model = new YoloModel(loaded.Config);
-        model.LoadStateDictStrict(loaded.StateDict, weights);
+        var model = ModelLoader.Load(weights);
+        var config = model.Config;
         var (parameters, gflops) = ModelSummary.Count(model, o.Img);
         using var backend = new TorchBackend(model, DeviceSelector.Parse(o.Device), fuse: true);
         var latency = InferenceBench.Measure(backend, o.Img, runs: 20, warmup: 3);
-        return new DemoRow(name, loaded.Config.ModelName, weights, parameters, gflops, map, map50, latency.MedianMs);
+        return new DemoRow(name, config.ModelName, weights, parameters, gflops, map, map50, latency.MedianMs);
     }
 
     static (double Map, double Map50) ReadStats(string statsJson)

@@ -36,19 +36,7 @@ public sealed class Teacher : IDisposable
     /// <summary>Loads a teacher from anything the weights code reads (.pt, .safetensors, a yolo-distill checkpoint).</summary>
     public static Teacher Load(string path, Device device)
     {
-        using var w = WeightsFile.Load(path);
-        var model = new YoloModel(w.Config);
-        try
-        {
-            model.LoadStateDictStrict(w.StateDict, path);
-            model.to(device);
-            return new Teacher(model, path);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return new Teacher(ModelLoader.Load(path, device), path);
     }
 
     /// <summary>Selects the number format of the forward pass on <paramref name="device"/> (Auto resolves there).</summary>

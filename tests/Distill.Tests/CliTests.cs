@@ -29,8 +29,10 @@ public class CliTests
     [Fact]
     public void Unknown_verb_exits_non_zero()
     {
-        var code = Root().Parse(["no-such-verb"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
+        var error = new StringWriter();
+        var code = Root().Parse(["no-such-verb"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
         Assert.NotEqual(0, code);
+        Assert.Contains("Unrecognized command or argument 'no-such-verb'", error.ToString());
     }
 
     [Fact]

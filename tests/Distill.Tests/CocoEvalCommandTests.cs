@@ -25,10 +25,9 @@ public class CocoEvalCommandTests
     }
 
     [Fact]
-    public async Task MissingDetectionsFileIsAUserError()
+    public void MissingDetectionsFileIsAUserError()
     {
         var gt = RefData.Require("data/coco128/annotations/instances_train2017.json");
-        int code = await CliHarness.RunAsync(["cocoeval", "--annotations", gt, "--detections", "/nonexistent/dets.json"]);
-        Assert.Equal(CliRunner.UserError, code);
+        Assert.Contains("Detections file '/nonexistent/dets.json' does not exist", CliHarness.UserError("cocoeval", "--annotations", gt, "--detections", "/nonexistent/dets.json"));
     }
 }

@@ -57,6 +57,14 @@ public class YoloToCocoTests
     }
 
     [Fact]
+    public void Yaml_names_keep_commas_colons_and_hashes_inside_quotes()
+    {
+        var f = Path.Combine(Directory.CreateTempSubdirectory().FullName, "data.yaml");
+        File.WriteAllText(f, "names: ['traffic light', 'a, b', \"c: d\", 'e #1']  # four\n");
+        Assert.Equal(["traffic light", "a, b", "c: d", "e #1"], YoloToCoco.ReadNames(f));
+    }
+
+    [Fact]
     public void Bad_label_line_names_file_and_line()
     {
         var tmp = Directory.CreateTempSubdirectory("yd-yolo-").FullName;

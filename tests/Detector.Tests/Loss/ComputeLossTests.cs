@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;

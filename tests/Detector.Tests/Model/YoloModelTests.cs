@@ -86,6 +86,18 @@ public class YoloModelTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.True(excess <= 0, $"fused pred vs Ultralytics fused differs beyond 3e-3 + 1e-5*|pred| (by {excess}; max abs {errFused})");
     }
 
+    [Theory]
+    [InlineData("yolov5n", 64, 128, 256)]
+    [InlineData("yolov5m", 192, 384, 768)]
+    [InlineData("yolov5l", 256, 512, 1024)]
+    public void The_architecture_table_gives_the_feature_taps_and_their_channels(string model, long p3, long p4, long p5)
+    {
+        // Ultralytics' parse_model on yolov5{n,m,l}.yaml: the Detect row reads layers 17, 20 and 23.
+        Assert.Equal([17, 20, 23], Architecture.FeatureLayers);
+        Assert.Equal([p3, p4, p5], Architecture.FeatureChannels(ModelConfig.FromName(model)));
+        Assert.Equal(1e-3, Architecture.BnEps);
+    }
+
     [Fact]
     public void Features_are_the_P3_P4_P5_neck_outputs()
     {

@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Training;
 
 namespace YoloDistill.Detector.Tests.Training;
@@ -76,5 +77,38 @@ public class HypYamlTests
     {
         var e = Assert.Throws<FileNotFoundException>(() => HypYaml.Load("/nonexistent/hyp.yaml"));
         Assert.Contains("/nonexistent/hyp.yaml", e.Message);
+    }
+
+    [Fact]
+    public void ToYaml_writes_ultralytics_keys_in_their_order()
+    {
+        var yaml = HypYaml.ToYaml(new Hyp { Lr0 = 0.1 + 0.2, FlipUd = 0.25 });
+        var lines = yaml.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(29, lines.Length);
+        Assert.Equal("lr0: 0.30000000000000004", lines[0]);
+        Assert.Equal("flipud: 0.25", lines[23]);
+        Assert.Equal("label_smoothing: 0", lines[^1]);
+        // The order of data/hyps/hyp.scratch-low.yaml, label_smoothing appended as train.py does.
+        var order = ScratchLow.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l[..l.IndexOf(':')]);
+        Assert.Equal([.. order, "label_smoothing"], lines.Select(l => l[..l.IndexOf(':')]));
+    }
+
+    [Fact]
+    public void Duplicate_keys_and_non_numbers_name_the_line()
+    {
+        var twice = Assert.Throws<InvalidDataException>(() => HypYaml.Parse("lr0: 0.01\nlr0: 0.02\n", "d.yaml"));
+        Assert.Equal("d.yaml:2: hyperparameter 'lr0' is given twice.", twice.Message);
+        var list = Assert.Throws<InvalidDataException>(() => HypYaml.Parse("lr0: [1, 2]\n", "l.yaml"));
+        Assert.StartsWith("l.yaml:1: 'lr0' must be a number", list.Message);
+        var broken = Assert.Throws<InvalidDataException>(() => HypYaml.Parse("lr0: 0.01\n  lrf: : 0.1\n", "b.yaml"));
+        Assert.StartsWith("b.yaml:", broken.Message);
+    }
+
+    [Fact]
+    public void Quoted_numbers_anchors_and_an_empty_document_are_accepted()
+    {
+        Assert.Equal(new Hyp(), HypYaml.Parse("", "e.yaml"));
+        Assert.Equal(new Hyp(), HypYaml.Parse("---\n", "e.yaml"));
+        Assert.Equal(new Hyp { Lr0 = 0.02 }, HypYaml.Parse("lr0: '0.02'\nanchors: 3\n", "q.yaml"));
     }
 }

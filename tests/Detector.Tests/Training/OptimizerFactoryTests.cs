@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Training;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using TorchSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;

@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;

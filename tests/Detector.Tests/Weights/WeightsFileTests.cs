@@ -69,10 +69,15 @@ public class WeightsFileTests
         var path = NewPath("mine.yd");
         File.WriteAllText(path, "YDCK");
         var reader = new FakeReader();
-        WeightsFile.Register(reader);
-        var e = Assert.Throws<InvalidOperationException>(() => WeightsFile.Load(path));
+        // A registry of its own: the fake format claims checkpoint files ("YDCK..."), so registering it process-wide
+        // would break every other test that loads a checkpoint.
+        var registry = WeightsReaderRegistry.Builtin();
+        registry.Register(reader);
+        var e = Assert.Throws<InvalidOperationException>(() => registry.Load(path));
         Assert.Equal("fake reader reached", e.Message);
-        Assert.Same(reader, WeightsFile.Readers[0]);
+        Assert.Same(reader, registry.Readers[0]);
+        Assert.DoesNotContain(WeightsFile.Readers, r => r.Format == reader.Format);
+        Assert.Equal(["yolo-distill-ckpt", "ultralytics-pt", "safetensors"], WeightsFile.Readers.Select(r => r.Format));
     }
 
     sealed class FakeReader : IWeightsReader

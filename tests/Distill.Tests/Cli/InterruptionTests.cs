@@ -118,6 +118,7 @@ public class InterruptionTests
         string[] args =
         [
             "demo", "--data", data, "--teacher", Path.Combine(RefData.RepoRoot, "weights", "teacher-yolov5s-shapes.ckpt"),
+            // The demo's default paths are relative to the repository root; the test host runs in its output folder.
             "--student-weights", Path.Combine(RefData.RepoRoot, "weights", "yolov5n-pretrain.ckpt"),
             "--epochs", "3", "--batch", "4", "--img", "64", "--workers", "1", "--threads", "1", "--out", outDir,
         ];

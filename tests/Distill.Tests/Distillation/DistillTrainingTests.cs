@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;

@@ -1,4 +1,5 @@
 using TorchSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;

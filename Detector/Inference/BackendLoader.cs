@@ -5,10 +5,10 @@ using YoloDistill.Detector.Weights;
 namespace YoloDistill.Detector.Inference;
 
 /// <summary>
-/// Opens the backend for a model file. The one loading path behind <see cref="YoloDetector.Load"/>, the CLI's detect
+/// Opens the backend for a model file (the torch one through <see cref="Weights.ModelLoader"/>). The one path behind <see cref="YoloDetector.Load"/>, the CLI's detect
 /// and its benchmarks: TorchSharp from weights, ONNX Runtime from an <c>.onnx</c> file or from weights exported first.
 /// </summary>
-public static class ModelLoader
+public static class BackendLoader
 {
     /// <summary>Input size of an on-the-fly ONNX export when none is asked for (detect.py's default).</summary>
     public const int DefaultImageSize = 640;

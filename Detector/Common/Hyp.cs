@@ -1,4 +1,4 @@
-namespace YoloDistill.Detector.Training;
+namespace YoloDistill.Detector.Common;
 
 /// <summary>
 /// Training hyperparameters with Ultralytics' data/hyps/hyp.scratch-low.yaml as defaults.
@@ -21,7 +21,6 @@ public sealed record Hyp
     public double IouT { get; init; } = 0.20;           // IoU training threshold (unused by ComputeLoss, kept for yaml parity)
     public double AnchorT { get; init; } = 4.0;         // anchor-multiple threshold
     public double FlGamma { get; init; } = 0.0;         // focal loss gamma (efficientDet default gamma=1.5)
-    public double LabelSmoothing { get; init; } = 0.0;
     public double HsvH { get; init; } = 0.015;
     public double HsvS { get; init; } = 0.7;
     public double HsvV { get; init; } = 0.4;
@@ -35,6 +34,8 @@ public sealed record Hyp
     public double Mosaic { get; init; } = 1.0;
     public double Mixup { get; init; } = 0.0;
     public double CopyPaste { get; init; } = 0.0;
+    // Last, as train.py appends it to the hyp dict (hyp.yaml keeps this order).
+    public double LabelSmoothing { get; init; } = 0.0;
 
     /// <summary>train.py: box *= 3/nl; cls *= nc/80 * 3/nl; obj *= (imgsz/640)^2 * 3/nl.</summary>
     public Hyp ScaledForModel(int numLevels, int nc, int imgSize)
