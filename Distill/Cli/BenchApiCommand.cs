@@ -67,9 +67,7 @@ public static class BenchApiCommand
                 note = "YoloDetector.Detect(Mat) per call: letterbox (minimal padding for torch, square for the static ONNX export), forward, NMS, records",
                 results,
             };
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            File.WriteAllText(outPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-            AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
+            BenchReport.Write(outPath, report);
             return Task.FromResult(0);
         });
         return cmd;

@@ -65,9 +65,7 @@ public static class BenchInferCommand
                 note = "forward only (fused Conv+BN for torch; ONNX Runtime CPU, graph optimisations on); pre-processing and NMS excluded",
                 results,
             };
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            File.WriteAllText(outPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-            AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
+            BenchReport.Write(outPath, report);
             return Task.FromResult(0);
         });
         return cmd;
