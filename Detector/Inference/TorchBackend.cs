@@ -10,6 +10,8 @@ public sealed class TorchBackend : IDetectorBackend
 {
     readonly YoloModel _model;
     readonly Device _device;
+    // One module instance is shared by whoever holds this backend (several detectors, test fixtures): forwards run one at a time.
+    readonly object _gate = new();
 
     public string Name => "torch";
     public IReadOnlyList<string> Names => _model.Config.Names;
@@ -32,6 +34,11 @@ public sealed class TorchBackend : IDetectorBackend
         new(ModelLoader.Load(weightsPath), device, fuse);
 
     public Tensor Forward(Tensor images)
+    {
+        lock (_gate) return ForwardUnlocked(images);
+    }
+
+    Tensor ForwardUnlocked(Tensor images)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
