@@ -94,20 +94,25 @@ public class AtomicFileTests
         var contents = Enumerable.Range(0, 4).Select(k => Enumerable.Repeat((byte)('a' + k), 1 << 20).ToArray()).ToArray();
         AtomicFile.WriteAllBytes(target, contents[0]);
         using var stop = new CancellationTokenSource();
+        using var firstRead = new ManualResetEventSlim();
         int reads = 0;
-        var reader = Task.Run(() =>
+        // A dedicated thread, and the writers wait for its first read: on a busy 2-core machine a pool task could
+        // otherwise start only after every write had finished and check nothing.
+        var reader = Task.Factory.StartNew(() =>
         {
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested || reads < 20)
             {
                 var got = File.ReadAllBytes(target);
                 Assert.Contains(contents, c => c.AsSpan().SequenceEqual(got));
                 reads++;
+                firstRead.Set();
             }
-        });
+        }, TaskCreationOptions.LongRunning);
+        Assert.True(firstRead.Wait(TimeSpan.FromSeconds(30)));
         Parallel.For(0, 24, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => AtomicFile.WriteAllBytes(target, contents[i % 4]));
         stop.Cancel();
         await reader;
-        Assert.True(reads > 0);
+        Assert.True(reads >= 20);
         Assert.Contains(contents, c => c.AsSpan().SequenceEqual(File.ReadAllBytes(target)));
         Assert.Equal([target], Directory.GetFiles(dir));
     }
