@@ -29,8 +29,9 @@ public sealed class DistillArguments
         foreach (var s in DistillLosses.AllSettings)
         {
             var owner = DistillLosses.All.FirstOrDefault(k => k.Settings.Contains(s));
-            var presetText = owner is null ? "" : string.Concat(owner.Presets
-                .Where(p => p.Value.IsSet(s)).Select(p => $"; {p.Key}: {p.Value.Text(s)}"));
+            var presetText = owner is null
+                ? string.Concat(DistillLosses.All.Where(k => k.AdapterDefaults.IsSet(s)).Select(k => $"; with {k.Name}: {k.AdapterDefaults.Text(s)}"))
+                : string.Concat(owner.Presets.Where(p => p.Value.IsSet(s)).Select(p => $"; {p.Key}: {p.Value.Text(s)}"));
             settings.Add((s, new Option<string?>("--" + s.Name) { Description = $"{s.Description} [default: {s.FormatBoxed(s.DefaultValue)}{presetText}]" }));
         }
         foreach (var k in DistillLosses.All.Where(k => k.Presets.Count > 0))

@@ -31,7 +31,7 @@ public static class DatasetMasks
     public const int ChunkSize = 16;
 
     public static IEnumerable<ImageMasks> Compute(CocoDataset dataset, int img, double psi, int? limit = null, IProgress<int>? progress = null,
-        LevelAssignment levels = LevelAssignment.Matched)
+        LevelAssignment levels = LevelAssignment.All)
     {
         if (img < 32 || img % 32 != 0) throw new ArgumentException($"--img {img}: must be a positive multiple of 32.");
         var cfg = ModelConfig.FromName("yolov5s", dataset.NumClasses, dataset.Names.ToArray());

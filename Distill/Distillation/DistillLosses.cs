@@ -17,6 +17,13 @@ public sealed record DistillLossKind(
 
     /// <summary>Values read from a checkpoint written before a setting existed (the behaviour such runs had).</summary>
     public LossSettings Legacy { get; init; } = new();
+
+    /// <summary>
+    /// Adapter settings (<see cref="Adapters.Settings"/>) this loss uses unless the command line sets them: the best
+    /// adapter differs between losses (FGFI's starts near zero, 3x3). With several feature losses selected, the first
+    /// in registry order that gives a value wins.
+    /// </summary>
+    public LossSettings AdapterDefaults { get; init; } = new();
 }
 
 /// <summary>

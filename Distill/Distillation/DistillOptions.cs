@@ -28,7 +28,21 @@ public sealed record DistillOptions
     public static DistillOptions For(string method, LossSettings? settings = null) =>
         new() { Losses = DistillLosses.ParseMethod(method), Settings = settings ?? new LossSettings() };
 
-    public T Get<T>(LossSetting<T> setting) where T : notnull => Settings.Get(setting);
+    /// <summary>
+    /// The values the losses and adapters run with: the explicit <see cref="Settings"/> over the adapter defaults of the
+    /// selected losses (<see cref="DistillLossKind.AdapterDefaults"/>); settings unset in both read as their defaults.
+    /// </summary>
+    public LossSettings Effective
+    {
+        get
+        {
+            var defaults = new LossSettings();
+            foreach (var kind in Losses.Reverse()) defaults = kind.AdapterDefaults.Under(defaults);
+            return Settings.Under(defaults);
+        }
+    }
+
+    public T Get<T>(LossSetting<T> setting) where T : notnull => Effective.Get(setting);
 
     public DistillOptions With<T>(LossSetting<T> setting, T value) where T : notnull => this with { Settings = Settings.With(setting, value) };
 
@@ -46,7 +60,8 @@ public sealed record DistillOptions
     public IReadOnlyDictionary<string, string> ToMetadata()
     {
         var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["distill.method"] = Method };
-        foreach (var s in ActiveSettings) meta[s.MetadataKey] = Settings.Text(s);
+        var effective = Effective;
+        foreach (var s in ActiveSettings) meta[s.MetadataKey] = effective.Text(s);
         meta["distill.teacher_precision"] = TeacherPrecisionParser.Format(TeacherPrecision);
         return meta;
     }
@@ -73,7 +88,7 @@ public sealed record DistillOptions
     /// <summary>One line per selected loss saying how it is set, for the console.</summary>
     public IEnumerable<string> Describe()
     {
-        foreach (var kind in Losses) yield return kind.Create(Settings).Describe();
+        foreach (var kind in Losses) yield return kind.Create(Effective).Describe();
         if (NeedsAdapters)
             yield return string.Create(CultureInfo.InvariantCulture,
                 $"adapters: {Adapters.Kernel.Format(Get(Adapters.Kernel))}, init {Adapters.Init.Format(Get(Adapters.Init))}");

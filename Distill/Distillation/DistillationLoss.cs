@@ -49,7 +49,7 @@ public sealed class DistillationLoss
             throw new ArgumentException($"{options.Method} compares features and needs adapters.");
         if (teacher.NumLevels != student.NumLevels || !teacher.Strides.SequenceEqual(student.Strides))
             throw new ArgumentException($"Teacher ({teacher.ModelName}, strides {string.Join(",", teacher.Strides)}) and student ({student.ModelName}, strides {string.Join(",", student.Strides)}) do not share feature levels.");
-        losses = options.Losses.Select(k => k.Create(options.Settings)).ToArray();
+        losses = options.Losses.Select(k => k.Create(options.Effective)).ToArray();
         foreach (var l in losses) l.CheckCompatible(teacher, student);
         Options = options;
         this.student = student;

@@ -108,7 +108,7 @@ public sealed class Teacher : IDisposable
         if (Config.NumLevels != student.NumLevels || !Config.Strides.SequenceEqual(student.Strides))
             throw new ArgumentException($"Teacher {Source} ({Config.ModelName}) has strides {string.Join(",", Config.Strides)} " +
                                         $"and the student ({student.ModelName}) {string.Join(",", student.Strides)}: distillation needs the same feature levels.");
-        foreach (var loss in options.Losses.Select(k => k.Create(options.Settings)))
+        foreach (var loss in options.Losses.Select(k => k.Create(options.Effective)))
         {
             try { loss.CheckCompatible(Config, student); }
             catch (ArgumentException e) { throw new ArgumentException($"Teacher {Source}: {e.Message}", e); }

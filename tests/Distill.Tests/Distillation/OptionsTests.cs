@@ -34,8 +34,20 @@ public class OptionsTests
         Assert.Equal("fgfi", o.Method);
         Assert.True(o.NeedsAdapters);
         Assert.False(DistillOptions.For("kd").NeedsAdapters);
-        Assert.Equal(LevelAssignment.Matched, o.Get(FgfiLoss.Levels));
-        Assert.Equal(FeatureNorm.Channel, o.Get(FgfiLoss.Norm));
+        // The defaults are the paper's form, adapter included (what the benchmark measured best).
+        foreach (var s in o.ActiveSettings) Assert.Equal(FgfiLoss.Paper.Text(s), o.Effective.Text(s));
+        Assert.Equal(AdapterKind.Conv3x3, o.Get(Adapters.Kernel));
+        Assert.Equal(AdapterInit.Small, o.Get(Adapters.Init));
+        // The adapter default is FGFI's: CWD alone keeps libtorch's 1x1, an explicit value wins.
+        Assert.Equal(AdapterKind.Conv1x1, DistillOptions.For("cwd").Get(Adapters.Kernel));
+        Assert.Equal(AdapterInit.Default, DistillOptions.For("cwd").Get(Adapters.Init));
+        Assert.Equal(AdapterKind.Conv3x3, DistillOptions.For("fgfi+cwd").Get(Adapters.Kernel));
+        Assert.Equal(AdapterKind.Conv1x1, o.With(Adapters.Kernel, AdapterKind.Conv1x1).Get(Adapters.Kernel));
+        Assert.Equal("3x3", o.ToMetadata()["distill.adapter"]);
+        var normalised = o with { Settings = FgfiLoss.Normalised };
+        Assert.Equal(LevelAssignment.Matched, normalised.Get(FgfiLoss.Levels));
+        Assert.Equal(FeatureNorm.Channel, normalised.Get(FgfiLoss.Norm));
+        Assert.Equal(AdapterKind.Conv1x1, normalised.Get(Adapters.Kernel));
         Assert.Equal(5.0, o.Get(CwdLoss.Weight));
         Assert.Equal(1.0, o.Get(KdLoss.Temperature));
         var paper = o with { Settings = FgfiLoss.Paper };
