@@ -41,7 +41,7 @@ public static class ModelExporter
                 var proto = OnnxExporter.Build(w.StateDict, w.Config,
                     new OnnxExportOptions { ImgSize = r.ImgSize, Half = r.Half, Dynamic = r.Dynamic, Opset = r.Opset });
                 proto.Save(path);
-                return new ExportResult(path, r.Format, new FileInfo(path).Length, w.Config, proto.Graph.Initializers.Count);
+                return new ExportResult(path, r.Format, new FileInfo(path).Length, w.Config, proto.Graph.Initializer.Count);
             case ExportFormat.SafeTensors:
                 WeightsFile.SaveSafeTensors(path, w.StateDict, w.Config, r.Half);
                 return new ExportResult(path, r.Format, new FileInfo(path).Length, w.Config, w.StateDict.Count);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Google.Protobuf;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,7 +59,10 @@ public sealed class OnnxGraphBuilder(string graphName, OnnxDataType floatType = 
     string AddInitializer(string hint, OnnxDataType type, long[] dims, byte[] raw)
     {
         var name = UniqueName(hint);
-        _graph.Initializers.Add(new TensorProto { Name = name, DataType = type, Dims = dims, RawData = raw });
+        // raw is a fresh array that nothing else holds, so the tensor may keep it rather than a copy (weights are large).
+        var t = new TensorProto { Name = name, DataType = (int)type, RawData = UnsafeByteOperations.UnsafeWrap(raw) };
+        t.Dims.Add(dims);
+        _graph.Initializer.Add(t);
         return name;
     }
 
@@ -70,14 +74,12 @@ public sealed class OnnxGraphBuilder(string graphName, OnnxDataType floatType = 
     public string[] NodeN(string opType, string[] inputs, string[] outputHints, params AttributeProto[] attributes)
     {
         var outputs = outputHints.Select(UniqueName).ToArray();
-        _graph.Nodes.Add(new NodeProto
-        {
-            OpType = opType,
-            Name = UniqueName($"/{opType}_{_graph.Nodes.Count}"),
-            Inputs = inputs,
-            Outputs = outputs,
-            Attributes = [.. attributes],
-        });
+        // Optional inputs left out are named "" and stay in the list to keep the later inputs' positions.
+        var node = new NodeProto { OpType = opType, Name = UniqueName($"/{opType}_{_graph.Node.Count}") };
+        node.Input.Add(inputs);
+        node.Output.Add(outputs);
+        node.Attribute.Add(attributes);
+        _graph.Node.Add(node);
         return outputs;
     }
 
@@ -85,42 +87,44 @@ public sealed class OnnxGraphBuilder(string graphName, OnnxDataType floatType = 
     public string Input(string name, OnnxDataType type, params object[] dims)
     {
         _names.Add(name);
-        _graph.Inputs.Add(ValueInfo(name, type, dims));
+        _graph.Input.Add(ValueInfo(name, type, dims));
         return name;
     }
 
     /// <summary>Declares a graph output; each dimension is a long (fixed) or a string (symbolic).</summary>
-    public void Output(string name, OnnxDataType type, params object[] dims) => _graph.Outputs.Add(ValueInfo(name, type, dims));
+    public void Output(string name, OnnxDataType type, params object[] dims) => _graph.Output.Add(ValueInfo(name, type, dims));
 
-    static ValueInfoProto ValueInfo(string name, OnnxDataType type, object[] dims) => new()
+    static ValueInfoProto ValueInfo(string name, OnnxDataType type, object[] dims)
     {
-        Name = name,
-        Type = new TypeProto
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(dims.Select(d => d switch
         {
-            TensorType = new TensorTypeProto
-            {
-                ElemType = type,
-                Shape = new TensorShapeProto
-                {
-                    Dims = dims.Select(d => d switch
-                    {
-                        string s => DimensionProto.Symbolic(s),
-                        int i => DimensionProto.Fixed(i),
-                        long l => DimensionProto.Fixed(l),
-                        _ => throw new ArgumentException($"Dimension {d} must be a number or a symbolic name."),
-                    }).ToArray(),
-                },
-            },
-        },
-    };
+            string s => new TensorShapeProto.Types.Dimension { DimParam = s },
+            int i => new TensorShapeProto.Types.Dimension { DimValue = i },
+            long l => new TensorShapeProto.Types.Dimension { DimValue = l },
+            _ => throw new ArgumentException($"Dimension {d} must be a number or a symbolic name."),
+        }));
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
 
     /// <summary>The finished model at the given default-domain opset, with string metadata.</summary>
-    public ModelProto Build(int opset, IEnumerable<KeyValuePair<string, string>>? metadata = null, string docString = "") => new()
+    public ModelProto Build(int opset, IEnumerable<KeyValuePair<string, string>>? metadata = null, string docString = "")
     {
-        Graph = _graph,
-        OpsetImport = [new OperatorSetIdProto { Domain = "", Version = opset }],
-        MetadataProps = (metadata ?? []).Select(kv => new StringStringEntryProto { Key = kv.Key, Value = kv.Value }).ToList(),
-        DocString = docString,
-        IrVersion = opset >= 15 ? 8 : 7,
-    };
+        var model = new ModelProto
+        {
+            IrVersion = opset >= 15 ? 8 : 7,
+            ProducerName = "yolo-distill",
+            Graph = _graph,
+            // An opset without a domain is the default (ai.onnx) one.
+            OpsetImport = { new OperatorSetIdProto { Version = opset } },
+        };
+        // proto2 writes every field that was set, even to "": an empty doc string is left unset instead.
+        if (docString.Length > 0) model.DocString = docString;
+        model.MetadataProps.Add((metadata ?? []).Select(kv => new StringStringEntryProto { Key = kv.Key, Value = kv.Value }));
+        return model;
+    }
 }

@@ -3,8 +3,8 @@ using Google.Protobuf;
 namespace YoloDistill.Detector.Export;
 
 /// <summary>
-/// The header facts of an .onnx file that ONNX Runtime does not expose (IR version, opsets, producer),
-/// read straight from the ModelProto wire format; the graph itself is skipped.
+/// The header facts of an .onnx file that ONNX Runtime does not expose (IR version, opsets, producer), read with the
+/// message classes generated from onnx.proto; the graph itself is skipped.
 /// </summary>
 public sealed record OnnxModelInfo(long IrVersion, string ProducerName, IReadOnlyDictionary<string, long> Opsets,
     IReadOnlyDictionary<string, string> Metadata)
@@ -16,6 +16,8 @@ public sealed record OnnxModelInfo(long IrVersion, string ProducerName, IReadOnl
         {
             using var fs = File.OpenRead(path);
             var input = new CodedInputStream(fs);
+            // ModelProto.Parser would load the graph with every weight (hundreds of MB for the larger models) only to
+            // drop it: the top-level fields are walked instead, the graph skipped unread, the rest read as onnx.proto says.
             long ir = 0;
             string producer = "";
             var opsets = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -25,15 +27,17 @@ public sealed record OnnxModelInfo(long IrVersion, string ProducerName, IReadOnl
             {
                 switch (WireFormat.GetTagFieldNumber(tag))
                 {
-                    case 1: ir = input.ReadInt64(); break;
-                    case 2: producer = input.ReadString(); break;
-                    case 8:
-                        var (domain, version) = ReadPair(input.ReadBytes(), readSecondAsInt: true);
-                        opsets[domain] = long.Parse(version);
+                    case ModelProto.IrVersionFieldNumber: ir = input.ReadInt64(); break;
+                    case ModelProto.ProducerNameFieldNumber: producer = input.ReadString(); break;
+                    case ModelProto.OpsetImportFieldNumber:
+                        var opset = new OperatorSetIdProto();
+                        input.ReadMessage(opset);
+                        opsets[opset.Domain] = opset.Version;
                         break;
-                    case 14:
-                        var (k, v) = ReadPair(input.ReadBytes(), readSecondAsInt: false);
-                        meta[k] = v;
+                    case ModelProto.MetadataPropsFieldNumber:
+                        var entry = new StringStringEntryProto();
+                        input.ReadMessage(entry);
+                        meta[entry.Key] = entry.Value;
                         break;
                     default: input.SkipLastField(); break;
                 }
@@ -44,23 +48,5 @@ public sealed record OnnxModelInfo(long IrVersion, string ProducerName, IReadOnl
         {
             throw new InvalidDataException($"{path}: not a valid ONNX model ({e.Message}).", e);
         }
-    }
-
-    // OperatorSetIdProto (domain = 1, version = 2 int64) and StringStringEntryProto (key = 1, value = 2) share a layout.
-    static (string, string) ReadPair(ByteString bytes, bool readSecondAsInt)
-    {
-        var input = bytes.CreateCodedInput();
-        string first = "", second = readSecondAsInt ? "0" : "";
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            switch (WireFormat.GetTagFieldNumber(tag))
-            {
-                case 1: first = input.ReadString(); break;
-                case 2: second = readSecondAsInt ? input.ReadInt64().ToString() : input.ReadString(); break;
-                default: input.SkipLastField(); break;
-            }
-        }
-        return (first, second);
     }
 }
