@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace YoloDistill.Detector.Export;
 
 // The rest of AttributeProto is generated from onnx.proto (scripts/msbuild/Protoc.targets).
-public sealed partial class AttributeProto
+internal sealed partial class AttributeProto
 {
     // onnx.proto is proto2: setting a value field marks it present, so a zero (ceil_mode 0) is written like any
     // other value, as the attribute's type says it must be.

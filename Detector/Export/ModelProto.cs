@@ -4,7 +4,7 @@ using YoloDistill.Detector.Common;
 namespace YoloDistill.Detector.Export;
 
 // The rest of ModelProto is generated from onnx.proto (scripts/msbuild/Protoc.targets).
-public sealed partial class ModelProto
+internal sealed partial class ModelProto
 {
     /// <summary>The encoded model (a member rather than Google.Protobuf's extension method, so callers need not import it).</summary>
     public byte[] ToByteArray() => MessageExtensions.ToByteArray(this);

@@ -16,7 +16,7 @@ namespace YoloDistill.Detector.Export;
 public static class OnnxExporter
 {
     /// <summary>Exports a model's current weights (its state dict, Ultralytics keys).</summary>
-    public static ModelProto Build(nn.Module model, ModelConfig cfg, OnnxExportOptions? options = null)
+    internal static ModelProto Build(nn.Module model, ModelConfig cfg, OnnxExportOptions? options = null)
     {
         // state_dict hands out the model's own parameters: they must not be disposed here.
         return Build(model.state_dict(), cfg, options);
@@ -25,7 +25,7 @@ public static class OnnxExporter
     public static void Export(string path, IReadOnlyDictionary<string, Tensor> stateDict, ModelConfig cfg, OnnxExportOptions? options = null) =>
         Build(stateDict, cfg, options).Save(path);
 
-    public static ModelProto Build(IReadOnlyDictionary<string, Tensor> sd, ModelConfig cfg, OnnxExportOptions? options = null)
+    internal static ModelProto Build(IReadOnlyDictionary<string, Tensor> sd, ModelConfig cfg, OnnxExportOptions? options = null)
     {
         var o = options ?? new OnnxExportOptions();
         int maxStride = cfg.Strides.Max();

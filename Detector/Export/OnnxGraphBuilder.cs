@@ -10,7 +10,7 @@ namespace YoloDistill.Detector.Export;
 /// and outputs with fixed or symbolic dimensions. Floating-point initializers are stored in <see cref="FloatType"/>
 /// (float32, or float16 for half-precision exports).
 /// </summary>
-public sealed class OnnxGraphBuilder(string graphName, OnnxDataType floatType = OnnxDataType.Float)
+internal sealed class OnnxGraphBuilder(string graphName, OnnxDataType floatType = OnnxDataType.Float)
 {
     readonly GraphProto _graph = new() { Name = graphName };
     readonly HashSet<string> _names = new(StringComparer.Ordinal);
