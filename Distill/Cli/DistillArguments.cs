@@ -31,6 +31,7 @@ public sealed class DistillArguments
             var owner = DistillLosses.All.FirstOrDefault(k => k.Settings.Contains(s));
             var presetText = owner is null
                 ? string.Concat(DistillLosses.All.Where(k => k.AdapterDefaults.IsSet(s)).Select(k => $"; with {k.Name}: {k.AdapterDefaults.Text(s)}"))
+                  + string.Concat(DistillLosses.All.SelectMany(k => k.Presets.Where(p => p.Value.IsSet(s)).Select(p => $"; {k.Name} {p.Key}: {p.Value.Text(s)}")))
                 : string.Concat(owner.Presets.Where(p => p.Value.IsSet(s)).Select(p => $"; {p.Key}: {p.Value.Text(s)}"));
             settings.Add((s, new Option<string?>("--" + s.Name) { Description = $"{s.Description} [default: {s.FormatBoxed(s.DefaultValue)}{presetText}]" }));
         }
