@@ -110,23 +110,14 @@ public static class OnnxExporter
             return Detect("model.24", [x17, x20, x23]);
         }
 
-        /// <summary>Ultralytics Conv: conv (no bias) + BN folded into weight and bias, then SiLU.</summary>
+        /// <summary>Ultralytics Conv: conv (no bias) + BN folded into weight and bias (<see cref="BatchNormFolding"/>), then SiLU.</summary>
         string Conv(string p, string x, int stride = 1, int? pad = null)
         {
             using var scope = NewDisposeScope();
-            var w = Weight($"{p}.conv.weight").to_type(ScalarType.Float64);
-            Tensor b;
-            if (sd.ContainsKey($"{p}.bn.weight"))
-            {
-                var gamma = Weight($"{p}.bn.weight").to_type(ScalarType.Float64);
-                var beta = Weight($"{p}.bn.bias").to_type(ScalarType.Float64);
-                var mean = Weight($"{p}.bn.running_mean").to_type(ScalarType.Float64);
-                var var = Weight($"{p}.bn.running_var").to_type(ScalarType.Float64);
-                var scale = gamma / (var + o.BnEps).sqrt();
-                w = w * scale.view(-1, 1, 1, 1);
-                b = beta - mean * scale;
-            }
-            else b = Weight($"{p}.conv.bias").to_type(ScalarType.Float64);
+            var (w, b) = sd.ContainsKey($"{p}.bn.weight")
+                ? BatchNormFolding.Fold(Weight($"{p}.conv.weight"), Weight($"{p}.bn.weight"), Weight($"{p}.bn.bias"),
+                    Weight($"{p}.bn.running_mean"), Weight($"{p}.bn.running_var"), ScalarType.Float64)
+                : (Weight($"{p}.conv.weight"), Weight($"{p}.conv.bias"));
             int k = (int)w.shape[2];
             int pd = pad ?? k / 2;
             var wName = g.Initializer($"{p}.conv.weight", w);
