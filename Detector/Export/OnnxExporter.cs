@@ -164,14 +164,16 @@ public static class OnnxExporter
 
         /// <summary>
         /// Detect in export mode: per level conv -> (b, na, no, ny*nx) -> (b, na, ny*nx, no), decoded, flattened to
-        /// (b, na*ny*nx, no) in Ultralytics' (anchor, y, x) order, then concatenated over levels.
+        /// (b, na*ny*nx, no) in Ultralytics' (anchor, y, x) order, then concatenated over levels. The decoding is
+        /// <see cref="DetectDecoding"/>'s formula as ONNX nodes; Detect.Decode is the same as tensor operations, and the two
+        /// must change together.
         /// </summary>
         string Detect(string p, string[] features)
         {
             int na = cfg.NumAnchors, no = cfg.NumOutputs;
             var levels = new List<string>();
             var splitSizes = g.Int64s($"{p}/split_sizes", 2, 2, no - 4);
-            var two = g.Floats($"{p}/two", [2f]);
+            var two = g.Floats($"{p}/two", [DetectDecoding.Gain]);
             for (int i = 0; i < features.Length; i++)
             {
                 int stride = cfg.Strides[i];
@@ -188,6 +190,7 @@ public static class OnnxExporter
                 var xy = g.Node("Mul", [g.Node("Add", [g.Node("Mul", [parts[0], two], "xy2"), grid], "xy_grid"),
                     g.Floats($"{p}.m.{i}/stride", [stride])], $"{p}.m.{i}/xy_px");
                 var wh2 = g.Node("Mul", [parts[1], two], "wh2");
+                // anchor_px in DetectDecoding's terms: the config's anchors, from which Detect's anchors buffer is made.
                 var anchorGrid = g.Floats($"{p}.anchor_grid.{i}", cfg.AnchorsPx[i], na, 1, 2);
                 var wh = g.Node("Mul", [g.Node("Mul", [wh2, wh2], "wh2_sq"), anchorGrid], $"{p}.m.{i}/wh_px");
                 var cat = Concat([xy, wh, parts[2]], 3);
@@ -197,21 +200,17 @@ public static class OnnxExporter
         }
 
         /// <summary>
-        /// Cell offsets minus 0.5 as (ny*nx, 2) columns (x, y), row-major over (y, x). Fixed sizes get a constant;
-        /// dynamic ones compute it from the feature map's shape (k -> (k mod nx, k div nx)).
+        /// <see cref="DetectDecoding.Grid"/> flattened to (ny*nx, 2). Fixed sizes get it as a constant; dynamic ones
+        /// compute the same values from the feature map's shape (cell k -> (k mod nx, k div nx) - offset).
         /// </summary>
         string Grid(string p, int i, string featureMap, int stride)
         {
             if (!o.Dynamic)
             {
                 int n = o.ImgSize / stride;
-                var vals = new float[n * n * 2];
-                for (int c = 0; c < n * n; c++)
-                {
-                    vals[2 * c] = c % n - 0.5f;
-                    vals[2 * c + 1] = c / n - 0.5f;
-                }
-                return g.Floats($"{p}.grid.{i}", vals, n * n, 2);
+                using var cells = DetectDecoding.Grid(n, n);
+                using var flat = cells.view(n * n, 2);
+                return g.Initializer($"{p}.grid.{i}", flat);
             }
             var ny = g.Node("Shape", [featureMap], $"{p}.m.{i}/ny", AttributeProto.Of("start", 2L), AttributeProto.Of("end", 3L));
             var nx = g.Node("Shape", [featureMap], $"{p}.m.{i}/nx", AttributeProto.Of("start", 3L), AttributeProto.Of("end", 4L));
@@ -223,7 +222,7 @@ public static class OnnxExporter
             var lastAxis = g.Int64s($"{p}.m.{i}/axis_last", -1);
             var xs = g.Node("Unsqueeze", [g.Node("Cast", [col], "col_f", AttributeProto.Of("to", (long)g.FloatType)), lastAxis], "grid_x");
             var ys = g.Node("Unsqueeze", [g.Node("Cast", [row], "row_f", AttributeProto.Of("to", (long)g.FloatType)), lastAxis], "grid_y");
-            return g.Node("Sub", [Concat([xs, ys], 1), g.Floats($"{p}/half", [0.5f])], $"{p}.grid.{i}");
+            return g.Node("Sub", [Concat([xs, ys], 1), g.Floats($"{p}/half", [DetectDecoding.CellOffset])], $"{p}.grid.{i}");
         }
     }
 }
