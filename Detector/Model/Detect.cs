@@ -89,8 +89,8 @@ public sealed class Detect : nn.Module<Tensor[], Tensor[]>
     }
 
     /// <summary>
-    /// Ultralytics' eval decoding (<see cref="DetectDecoding"/> states it) as tensor operations; the exporter writes the
-    /// same formula as ONNX nodes and must change with it. Returns (bs, N, no).
+    /// Ultralytics' eval decoding (<see cref="DetectDecoding"/> states it) as tensor operations; Export/DetectGraphWriter.cs
+    /// writes the same formula as ONNX nodes and must change with it. Returns (bs, N, no).
     /// </summary>
     public Tensor Decode(Tensor[] raw)
     {

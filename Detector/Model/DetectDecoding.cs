@@ -15,7 +15,7 @@ namespace YoloDistill.Detector.Model;
 /// Rows come out ordered level, anchor, y, x.
 /// <para>
 /// The formula is necessarily written twice, once per form, and the two must change together: as tensor operations in
-/// <see cref="Detect.Decode"/>, and as ONNX nodes in the exporter's Detect writer (Export/OnnxExporter.cs). What both
+/// <see cref="Detect.Decode"/>, and as ONNX nodes in Export/DetectGraphWriter.cs. What both
 /// can share lives here: the constants and the grid.
 /// </para>
 /// </summary>
