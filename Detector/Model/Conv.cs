@@ -6,7 +6,8 @@ namespace YoloDistill.Detector.Model;
 
 /// <summary>
 /// Ultralytics Conv: Conv2d (no bias) + BatchNorm2d + SiLU, "same" padding for odd kernels.
-/// Field names (conv, bn, act) give the state-dict keys Ultralytics uses. Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
+/// Field names (conv, bn, act) give the state-dict keys Ultralytics uses.
+/// Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
 /// </summary>
 public sealed class Conv : nn.Module<Tensor, Tensor>
 {
