@@ -14,7 +14,4 @@ public sealed record OnnxExportOptions
 
     /// <summary>Default-domain opset; Resize with scales and Shape(start, end) need at least 15.</summary>
     public int Opset { get; init; } = 17;
-
-    /// <summary>BatchNorm epsilon used when folding BN into Conv (Ultralytics sets 1e-3 on every BatchNorm2d).</summary>
-    public double BnEps { get; init; } = Model.Architecture.BnEps;
 }

@@ -1,7 +1,15 @@
 namespace YoloDistill.Detector.Model;
 
-/// <summary>One row of the model yaml: inputs (-1 = previous layer), repeats, module type and channel argument.</summary>
-public sealed record LayerSpec(int[] From, int Repeats, string Module, int Channels, int Kernel = 0, int Stride = 0, int Padding = -1, bool Shortcut = true);
+/// <summary>
+/// One row of the model yaml: inputs (-1 = previous layer), repeats, module and its arguments: channels (before the width
+/// gain), kernel, stride, padding (-1: k/2), C3's shortcut, Upsample's scale factor.
+/// </summary>
+public sealed record LayerSpec(int[] From, int Repeats, LayerKind Kind, int Channels, int Kernel = 0, int Stride = 0, int Padding = -1,
+    bool Shortcut = true, int Scale = 0)
+{
+    /// <summary>The padding when the row sets one; null leaves Conv's "same" padding (k/2).</summary>
+    public int? ExplicitPadding => Padding >= 0 ? Padding : null;
+}
 
 /// <summary>
 /// yolov5{n,s,m,l,x}.yaml (v6.0 and later): the same backbone and PANet head for every scale; the scale only
@@ -12,33 +20,39 @@ public static class Architecture
     public static readonly LayerSpec[] Layers =
     [
         // backbone
-        new([-1], 1, "Conv", 64, 6, 2, 2),      // 0-P1/2
-        new([-1], 1, "Conv", 128, 3, 2),        // 1-P2/4
-        new([-1], 3, "C3", 128),
-        new([-1], 1, "Conv", 256, 3, 2),        // 3-P3/8
-        new([-1], 6, "C3", 256),
-        new([-1], 1, "Conv", 512, 3, 2),        // 5-P4/16
-        new([-1], 9, "C3", 512),
-        new([-1], 1, "Conv", 1024, 3, 2),       // 7-P5/32
-        new([-1], 3, "C3", 1024),
-        new([-1], 1, "SPPF", 1024, 5),          // 9
+        new([-1], 1, LayerKind.Conv, 64, 6, 2, 2),          // 0-P1/2
+        new([-1], 1, LayerKind.Conv, 128, 3, 2),            // 1-P2/4
+        new([-1], 3, LayerKind.C3, 128),
+        new([-1], 1, LayerKind.Conv, 256, 3, 2),            // 3-P3/8
+        new([-1], 6, LayerKind.C3, 256),
+        new([-1], 1, LayerKind.Conv, 512, 3, 2),            // 5-P4/16
+        new([-1], 9, LayerKind.C3, 512),
+        new([-1], 1, LayerKind.Conv, 1024, 3, 2),           // 7-P5/32
+        new([-1], 3, LayerKind.C3, 1024),
+        new([-1], 1, LayerKind.SPPF, 1024, 5),              // 9
         // head
-        new([-1], 1, "Conv", 512, 1, 1),
-        new([-1], 1, "Upsample", 0),
-        new([-1, 6], 1, "Concat", 0),           // cat backbone P4
-        new([-1], 3, "C3", 512, Shortcut: false),       // 13
-        new([-1], 1, "Conv", 256, 1, 1),
-        new([-1], 1, "Upsample", 0),
-        new([-1, 4], 1, "Concat", 0),           // cat backbone P3
-        new([-1], 3, "C3", 256, Shortcut: false),       // 17 (P3/8-small)
-        new([-1], 1, "Conv", 256, 3, 2),
-        new([-1, 14], 1, "Concat", 0),          // cat head P4
-        new([-1], 3, "C3", 512, Shortcut: false),       // 20 (P4/16-medium)
-        new([-1], 1, "Conv", 512, 3, 2),
-        new([-1, 10], 1, "Concat", 0),          // cat head P5
-        new([-1], 3, "C3", 1024, Shortcut: false),      // 23 (P5/32-large)
-        new([17, 20, 23], 1, "Detect", 0),      // 24
+        new([-1], 1, LayerKind.Conv, 512, 1, 1),
+        new([-1], 1, LayerKind.Upsample, 0, Scale: 2),
+        new([-1, 6], 1, LayerKind.Concat, 0),               // cat backbone P4
+        new([-1], 3, LayerKind.C3, 512, Shortcut: false),   // 13
+        new([-1], 1, LayerKind.Conv, 256, 1, 1),
+        new([-1], 1, LayerKind.Upsample, 0, Scale: 2),
+        new([-1, 4], 1, LayerKind.Concat, 0),               // cat backbone P3
+        new([-1], 3, LayerKind.C3, 256, Shortcut: false),   // 17 (P3/8-small)
+        new([-1], 1, LayerKind.Conv, 256, 3, 2),
+        new([-1, 14], 1, LayerKind.Concat, 0),              // cat head P4
+        new([-1], 3, LayerKind.C3, 512, Shortcut: false),   // 20 (P4/16-medium)
+        new([-1], 1, LayerKind.Conv, 512, 3, 2),
+        new([-1, 10], 1, LayerKind.Concat, 0),              // cat head P5
+        new([-1], 3, LayerKind.C3, 1024, Shortcut: false),  // 23 (P5/32-large)
+        new([17, 20, 23], 1, LayerKind.Detect, 0),          // 24
     ];
+
+    /// <summary>The `from` index that stands for the image, which the first layer reads.</summary>
+    public const int ImageInput = -1;
+
+    /// <summary>Channels of the image the first layer reads (RGB).</summary>
+    public const long ImageChannels = 3;
 
     /// <summary>Ultralytics sets eps 1e-3 on every BatchNorm2d (models/common.py Conv via initialize_weights).</summary>
     public const double BnEps = 1e-3;
@@ -58,11 +72,11 @@ public static class Architecture
         for (int i = 0; i < ch.Length; i++)
         {
             var s = Layers[i];
-            long c1 = i == 0 ? 3 : ch[From(i, s.From[0])];
-            ch[i] = s.Module switch
+            long c1 = i == 0 ? ImageChannels : ch[From(i, s.From[0])];
+            ch[i] = s.Kind switch
             {
-                "Conv" or "C3" or "SPPF" => MakeDivisible(s.Channels * gw),
-                "Concat" => s.From.Sum(f => ch[From(i, f)]),
+                LayerKind.Conv or LayerKind.C3 or LayerKind.SPPF => MakeDivisible(s.Channels * gw),
+                LayerKind.Concat => s.From.Sum(f => ch[From(i, f)]),
                 _ => c1,
             };
         }
@@ -76,7 +90,26 @@ public static class Architecture
         return FeatureLayers.Select(f => ch[f]).ToArray();
     }
 
-    /// <summary>A row's input index: -1 is the previous layer.</summary>
+    /// <summary>
+    /// Every row resolved for <paramref name="cfg"/>'s scale (<see cref="ScaledLayer"/>): what both YoloModel and the ONNX
+    /// exporter walk, so that a new scale or head is a change to the table alone.
+    /// </summary>
+    public static IReadOnlyList<ScaledLayer> AtScale(ModelConfig cfg)
+    {
+        var ch = Channels(cfg);
+        var rows = new ScaledLayer[Layers.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var s = Layers[i];
+            var from = s.From.Select(f => From(i, f)).ToArray();
+            var inCh = from.Select(f => f == ImageInput ? ImageChannels : ch[f]).ToArray();
+            long outCh = s.Kind == LayerKind.Detect ? (long)cfg.NumAnchors * cfg.NumOutputs : ch[i];
+            rows[i] = new ScaledLayer(i, s, from, Depth(s.Repeats, cfg.DepthMultiple), inCh, outCh);
+        }
+        return rows;
+    }
+
+    /// <summary>A row's input index: -1 is the previous layer (for the first row, the image: <see cref="ImageInput"/>).</summary>
     public static int From(int layer, int from) => from < 0 ? layer + from : from;
 
     /// <summary>Ultralytics make_divisible(x, 8): channels rounded up to a multiple of 8.</summary>

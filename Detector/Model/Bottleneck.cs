@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Model;
 
-/// <summary>Ultralytics Bottleneck: 1x1 Conv then 3x3 Conv, with a residual add when shapes allow and shortcut is on.</summary>
+/// <summary>
+/// Ultralytics Bottleneck: 1x1 Conv then 3x3 Conv, with a residual add when shapes allow and shortcut is on.
+/// Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
+/// </summary>
 public sealed class Bottleneck : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Model;
 
-/// <summary>Ultralytics C3: CSP bottleneck with three convolutions; cv1 feeds n Bottlenecks, cv2 is the bypass, cv3 merges.</summary>
+/// <summary>
+/// Ultralytics C3: CSP bottleneck with three convolutions; cv1 feeds n Bottlenecks, cv2 is the bypass, cv3 merges.
+/// Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
+/// </summary>
 public sealed class C3 : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006

@@ -7,6 +7,7 @@ namespace YoloDistill.Detector.Model;
 /// <summary>
 /// Ultralytics Conv: Conv2d (no bias) + BatchNorm2d + SiLU, "same" padding for odd kernels.
 /// Field names (conv, bn, act) give the state-dict keys Ultralytics uses.
+/// Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
 /// </summary>
 public sealed class Conv : nn.Module<Tensor, Tensor>
 {
@@ -59,19 +60,16 @@ public sealed class Conv : nn.Module<Tensor, Tensor>
         return y.silu_();
     }
 
-    /// <summary>Folds BatchNorm into the convolution (weight scaled per output channel, bias added), as Ultralytics' fuse_conv_and_bn.</summary>
+    /// <summary>Folds BatchNorm into the convolution (<see cref="BatchNormFolding"/>), as Ultralytics' model.fuse() does.</summary>
     public void Fuse()
     {
         if (bn is null) return;
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
-            var std = (bn.running_var! + bn.eps).sqrt();
-            var scale = bn.weight! / std;
-            var w = conv.weight! * scale.view(-1, 1, 1, 1);
-            var b = bn.bias! - bn.weight! * bn.running_mean! / std;
+            var (w, b) = BatchNormFolding.Fold(conv.weight!, bn.weight!, bn.bias!, bn.running_mean!, bn.running_var!, conv.weight!.dtype, bn.eps);
             conv.weight!.copy_(w);
-            conv.bias = new Parameter(b.detach().clone(), requires_grad: false);
+            conv.bias = new Parameter(b.DetachFromDisposeScope(), requires_grad: false);
             conv.weight!.requires_grad_(false);
         }
         _internal_submodules.Remove("bn");

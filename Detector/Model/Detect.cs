@@ -89,8 +89,8 @@ public sealed class Detect : nn.Module<Tensor[], Tensor[]>
     }
 
     /// <summary>
-    /// Ultralytics' eval decoding: xy = (2*sigmoid - 0.5 + grid) * stride, wh = (2*sigmoid)^2 * anchor_px,
-    /// obj and class probabilities sigmoid; rows ordered level, anchor, y, x. Returns (bs, N, no).
+    /// Ultralytics' eval decoding (<see cref="DetectDecoding"/> states it) as tensor operations; Export/DetectGraphWriter.cs
+    /// writes the same formula as ONNX nodes and must change with it. Returns (bs, N, no).
     /// </summary>
     public Tensor Decode(Tensor[] raw)
     {
@@ -105,27 +105,21 @@ public sealed class Detect : nn.Module<Tensor[], Tensor[]>
             var anchorGrid = (anchors[i] * Stride[i]).view(1, Na, 1, 1, 2).to(p.dtype);
             var s = p.sigmoid();
             var parts = s.split([2, 2, Nc + 1], 4);
-            var xy = parts[0].mul(2).add_(grid).mul_(Stride[i]);
-            var wh = parts[1].mul(2).pow_(2).mul_(anchorGrid);
+            var xy = parts[0].mul(DetectDecoding.Gain).add_(grid).mul_(Stride[i]);
+            var wh = parts[1].mul(DetectDecoding.Gain).pow_(2).mul_(anchorGrid);
             z[i] = torch.cat([xy, wh, parts[2]], 4).view(bs, Na * ny * nx, No);
         }
         return scope.MoveToOuter(torch.cat(z, 1));
     }
 
-    /// <summary>Cell offsets minus 0.5 as (1, 1, ny, nx, 2) in (x, y) order; cached per level, size and device.</summary>
+    /// <summary><see cref="DetectDecoding.Grid"/> as (1, 1, ny, nx, 2) in the outputs' type; cached per level, size and device.</summary>
     Tensor Grid(int level, long ny, long nx, Device device, ScalarType dtype)
     {
         var key = (level, ny, nx, device.type, device.index);
         if (grids.TryGetValue(key, out var g) && g.dtype == dtype) return g;
-        using (no_grad())
-        {
-            using var ys = arange(ny, dtype: ScalarType.Float32, device: device);
-            using var xs = arange(nx, dtype: ScalarType.Float32, device: device);
-            var mesh = meshgrid([ys, xs], indexing: "ij");
-            using var st = stack([mesh[1], mesh[0]], 2);
-            foreach (var t in mesh) t.Dispose();
-            g = st.view(1, 1, ny, nx, 2).sub(0.5).to(dtype);
-        }
+        using (var cells = DetectDecoding.Grid(ny, nx, device))
+        using (var view = cells.view(1, 1, ny, nx, 2))
+            g = view.to_type(dtype);
         g.DetachFromDisposeScope();
         if (grids.TryGetValue(key, out var old)) old.Dispose();
         grids[key] = g;

@@ -56,7 +56,7 @@ public static class ModelSummary
                 Conv c => $"[{c.InChannels}, {c.OutChannels}, {c.Kernel}, {c.Stride}" + (c.Kernel == 6 ? $", {c.Padding}]" : "]"),
                 C3 c => $"[{m.Channels[Math.Max(i - 1, 0)]}, {m.Channels[i]}, {c.Depth}" + (s.Shortcut ? "]" : ", False]"),
                 SPPF => $"[{m.Channels[i - 1]}, {m.Channels[i]}, 5]",
-                Upsample => "[None, 2, 'nearest']",
+                Upsample u => $"[None, {u.Scale}, 'nearest']",
                 Concat => "[1]",
                 Detect d => $"[{d.Nc}, anchors, [{string.Join(", ", d.InChannels)}]]",
                 _ => "",

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Model;
 
-/// <summary>Ultralytics SPPF: spatial pyramid pooling by three chained 5x5 max-pools (equivalent to SPP 5/9/13, faster).</summary>
+/// <summary>
+/// Ultralytics SPPF: spatial pyramid pooling by three chained 5x5 max-pools (equivalent to SPP 5/9/13, faster).
+/// Export/YoloGraphWriter.cs writes the same forward as ONNX nodes and must follow a change to it.
+/// </summary>
 public sealed class SPPF : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006

@@ -30,40 +30,30 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
     public YoloModel(ModelConfig cfg) : base("DetectionModel")
     {
         Config = cfg;
-        double gd = cfg.DepthMultiple;
-        var specs = Architecture.Layers;
-        var built = new List<nn.Module>();
-        var ch = Architecture.Channels(cfg);
-        from = new int[specs.Length][];
-        keep = new bool[specs.Length];
+        var rows = Architecture.AtScale(cfg);
+        layers = new nn.Module[rows.Count];
+        from = new int[rows.Count][];
+        keep = new bool[rows.Count];
         Detect? head = null;
-        for (int i = 0; i < specs.Length; i++)
+        foreach (var l in rows)
         {
-            var s = specs[i];
-            from[i] = s.From.Select(f => Architecture.From(i, f)).ToArray();
+            var s = l.Spec;
+            from[l.Index] = l.From;
             foreach (var f in s.From) if (f >= 0) keep[f] = true;
-            long c1 = i == 0 ? 3 : ch[from[i][0]];
-            long c2 = i < ch.Length ? ch[i] : 0;
-            int n = Architecture.Depth(s.Repeats, gd);
-            nn.Module layer;
-            switch (s.Module)
+            long c1 = l.InChannels[0], c2 = l.OutChannels;
+            layers[l.Index] = l.Kind switch
             {
-                case "Conv": layer = new Conv(c1, c2, s.Kernel, s.Stride, s.Padding >= 0 ? s.Padding : null); break;
-                case "C3": layer = new C3(c1, c2, n, s.Shortcut); break;
-                case "SPPF": layer = new SPPF(c1, c2, s.Kernel); break;
-                case "Upsample": layer = new Upsample(2); break;
-                case "Concat": layer = new Concat(1); break;
-                case "Detect":
-                    head = new Detect(cfg.Nc, cfg.AnchorsPx, cfg.Strides, from[i].Select(f => ch[f]).ToArray());
-                    layer = head;
-                    break;
-                default: throw new InvalidOperationException($"Unknown module {s.Module} in the architecture.");
-            }
-            built.Add(layer);
+                LayerKind.Conv => new Conv(c1, c2, s.Kernel, s.Stride, s.ExplicitPadding),
+                LayerKind.C3 => new C3(c1, c2, l.Repeats, s.Shortcut),
+                LayerKind.SPPF => new SPPF(c1, c2, s.Kernel),
+                LayerKind.Upsample => new Upsample(s.Scale),
+                LayerKind.Concat => new Concat(1),
+                LayerKind.Detect => head = new Detect(cfg.Nc, cfg.AnchorsPx, cfg.Strides, l.InChannels),
+                _ => throw new InvalidOperationException($"Layer {l.Index}: YoloModel has no module for {l.Kind}."),
+            };
         }
-        Head = head!;
-        Channels = ch;
-        layers = built.ToArray();
+        Head = head ?? throw new InvalidOperationException("The architecture has no Detect row.");
+        Channels = Architecture.Channels(cfg);
         model = new ModuleList<nn.Module>(layers);
         // Registered by hand: RegisterComponents would also pick up the Head property's backing field.
         register_module("model", model);
