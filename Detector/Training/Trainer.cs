@@ -59,25 +59,23 @@ public sealed class Trainer : IDisposable
     public static Trainer Resume(string runDir, ITrainingExtension? extension = null, IEpochValidator? validator = null,
                                  Func<TrainOptions, TrainOptions>? adjust = null)
     {
-        var last = Path.Combine(runDir, "weights", "last.ckpt");
-        if (!File.Exists(last)) throw new FileNotFoundException($"{last}: no checkpoint to resume from (expected <run>/weights/last.ckpt).", last);
-        TrainOptions o;
-        Hyp hyp;
-        using (var c = Checkpoint.Load(last))
-        {
-            o = (c.Options ?? throw new InvalidDataException($"{last}: the checkpoint holds no training options; it cannot be resumed."))
-                with { SaveDir = Path.GetFullPath(runDir) };
-            hyp = c.Hyp;
-            if (c.Model is null || c.Optimizer is null)
-                throw new InvalidDataException($"{last}: the checkpoint has no raw model or optimizer state; it cannot be resumed.");
-            if (c.Epoch + 1 >= o.Epochs)
-                throw new ArgumentException($"{last}: training to {o.Epochs} epochs is finished, nothing to resume.");
-        }
-        if (adjust is not null) o = adjust(o) with { SaveDir = Path.GetFullPath(runDir) };
-        return new Trainer(o, hyp, extension, validator, last);
+        using var point = ResumePoint.Read(runDir);
+        return Resume(point, extension, validator, adjust);
     }
 
-    Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension, IEpochValidator? validator, string? resumeFrom)
+    /// <summary>
+    /// Continues the run whose checkpoint <paramref name="point"/> has read, taking everything from that one read
+    /// (the caller may look at it first, e.g. to refuse a run of the wrong kind, without reading the file again).
+    /// </summary>
+    public static Trainer Resume(ResumePoint point, ITrainingExtension? extension = null, IEpochValidator? validator = null,
+                                 Func<TrainOptions, TrainOptions>? adjust = null)
+    {
+        var o = point.Options;
+        if (adjust is not null) o = adjust(o) with { SaveDir = point.RunDir };
+        return new Trainer(o, point.Checkpoint.Hyp, extension, validator, point);
+    }
+
+    Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension, IEpochValidator? validator, ResumePoint? resumeFrom)
     {
         options.Validate();
         _o = options;
@@ -168,13 +166,13 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    ModelConfig BuildConfig(string[] names, string? resumeFrom)
+    ModelConfig BuildConfig(string[] names, ResumePoint? resumeFrom)
     {
         if (resumeFrom is not null)
         {
-            using var c = Checkpoint.Load(resumeFrom);
+            var c = resumeFrom.Checkpoint;
             if (c.Config.Nc != names.Length)
-                throw new InvalidDataException($"{resumeFrom}: checkpoint has {c.Config.Nc} classes, the dataset {_o.Data} has {names.Length}.");
+                throw new InvalidDataException($"{resumeFrom.Path}: checkpoint has {c.Config.Nc} classes, the dataset {_o.Data} has {names.Length}.");
             return c.Config with { Names = names };
         }
         if (!string.IsNullOrEmpty(_o.Weights))
@@ -191,9 +189,10 @@ public sealed class Trainer : IDisposable
         return ModelConfig.FromName(_o.Cfg, names.Length, names);
     }
 
-    void RestoreFrom(string path)
+    void RestoreFrom(ResumePoint point)
     {
-        using var c = Checkpoint.Load(path);
+        var c = point.Checkpoint;
+        var path = point.Path;
         Model.LoadStateDictStrict(c.Model!, path + " (model)");
         ((YoloModel)_ema.Ema).LoadStateDictStrict(c.Ema, path + " (ema)");
         _ema.Updates = c.EmaUpdates;

@@ -51,20 +51,31 @@ public static class DistillCommand
 
     static int RunResume(string runDir, string device, CancellationToken ct)
     {
-        var last = Path.Combine(runDir, "weights", "last.ckpt");
         DistillOptions options;
         string teacherPath;
-        using (var c = Checkpoint.Load(last))
+        Teacher t;
+        DistillationExtension ext;
+        Trainer trainer;
+        // The checkpoint is read once; its tensors are let go as soon as the trainer has taken them.
+        using (var point = ResumePoint.Read(runDir))
         {
-            var saved = DistillationExtension.FromMetadata(c.Metadata)
-                ?? throw new ArgumentException($"{last}: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`.");
-            (options, teacherPath) = saved;
+            (options, teacherPath) = DistillationExtension.FromMetadata(point.Checkpoint.Metadata)
+                ?? throw new ArgumentException($"{point.Path}: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`.");
+            if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{point.Path}: its teacher {teacherPath} is no longer there.", teacherPath);
+            t = Teacher.Load(teacherPath, DeviceSelector.Parse(device));
+            ext = new DistillationExtension(t, options);
+            try { trainer = Trainer.Resume(point, ext, adjust: o => o with { Device = device }); }
+            catch
+            {
+                ext.Dispose();
+                t.Dispose();
+                throw;
+            }
         }
-        if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{last}: its teacher {teacherPath} is no longer there.", teacherPath);
-        using var t = Teacher.Load(teacherPath, DeviceSelector.Parse(device));
-        using var ext = new DistillationExtension(t, options);
-        using var trainer = Trainer.Resume(runDir, ext, adjust: o => o with { Device = device });
-        return Train(trainer, ext, ct);
+        using (t)
+        using (ext)
+        using (trainer)
+            return Train(trainer, ext, ct);
     }
 
     static int Train(Trainer trainer, DistillationExtension ext, CancellationToken ct)

@@ -63,7 +63,7 @@ public class DistillCliTests
         Assert.Contains("--psi does not apply to --method kd",
             CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kd", "--psi", "0.5", "--out", Path.Combine(tmp, "r3")));
         Assert.Contains("none.pt: teacher weights not found", CliHarness.UserError("distill", "--data", data, "--teacher", Path.Combine(tmp, "none.pt"), "--out", Path.Combine(tmp, "r4")));
-        Assert.Contains("weights/last.ckpt: checkpoint not found", CliHarness.UserError("distill", "--resume", tmp));
+        Assert.Contains("weights/last.ckpt: no checkpoint to resume from", CliHarness.UserError("distill", "--resume", tmp));
         foreach (var r in new[] { "r1", "r2", "r3", "r4" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
     }
 
