@@ -36,6 +36,8 @@ public sealed class Trainer : IDisposable
     const double MaxGradNorm = 10.0;
     readonly EarlyStopping _stopper;
     readonly List<string> _notes = [];
+    /// <summary>Extensions the trainer built itself (on resume, through the factories), and so disposes.</summary>
+    IReadOnlyList<ITrainingExtension> _owned = [];
     int _startEpoch;
     long _lastOptStep = -1;
     double _bestFitness;
@@ -47,6 +49,8 @@ public sealed class Trainer : IDisposable
     /// <summary>What setup did (weights transferred, layers frozen, optimizer groups, resume point) for the caller to show.</summary>
     public IReadOnlyList<string> Notes => _notes;
     public int StartEpoch => _startEpoch;
+    /// <summary>The extensions that train with the model (given, or rebuilt on resume).</summary>
+    public IReadOnlyList<ITrainingExtension> Extensions => _ext is null ? [] : [_ext];
     public int BatchesPerEpoch => _loader.BatchCount;
     public int WarmupIterations { get; }
     public IProgress<TrainStepProgress>? StepProgress { get; set; }
@@ -55,24 +59,39 @@ public sealed class Trainer : IDisposable
     public Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension = null, IEpochValidator? validator = null)
         : this(options, hyp, extension, validator, resumeFrom: null) { }
 
-    /// <summary>Continues the run in <paramref name="runDir"/> from weights/last.ckpt with its saved options and hyps.</summary>
-    public static Trainer Resume(string runDir, ITrainingExtension? extension = null, IEpochValidator? validator = null,
-                                 Func<TrainOptions, TrainOptions>? adjust = null)
+    /// <summary>
+    /// Continues the run in <paramref name="runDir"/> from weights/last.ckpt with its saved options and hyps; its
+    /// extensions (e.g. distillation) are rebuilt from what the checkpoint records by the factories in
+    /// <paramref name="factories"/> (default <see cref="TrainingExtensionRegistry.Shared"/>).
+    /// </summary>
+    public static Trainer Resume(string runDir, IEpochValidator? validator = null, Func<TrainOptions, TrainOptions>? adjust = null,
+                                 TrainingExtensionRegistry? factories = null)
     {
         using var point = ResumePoint.Read(runDir);
-        return Resume(point, extension, validator, adjust);
+        return Resume(point, validator, adjust, factories);
     }
 
     /// <summary>
     /// Continues the run whose checkpoint <paramref name="point"/> has read, taking everything from that one read
     /// (the caller may look at it first, e.g. to refuse a run of the wrong kind, without reading the file again).
     /// </summary>
-    public static Trainer Resume(ResumePoint point, ITrainingExtension? extension = null, IEpochValidator? validator = null,
-                                 Func<TrainOptions, TrainOptions>? adjust = null)
+    public static Trainer Resume(ResumePoint point, IEpochValidator? validator = null, Func<TrainOptions, TrainOptions>? adjust = null,
+                                 TrainingExtensionRegistry? factories = null)
     {
         var o = point.Options;
         if (adjust is not null) o = adjust(o) with { SaveDir = point.RunDir };
-        return new Trainer(o, point.Checkpoint.Hyp, extension, validator, point);
+        var rebuilt = (factories ?? TrainingExtensionRegistry.Shared).Rebuild(new ResumeContext(point.Checkpoint.Metadata, point.Path, o));
+        try
+        {
+            if (rebuilt.Count > 1)
+                throw new NotSupportedException($"{point.Path}: the run used {rebuilt.Count} training extensions; the trainer takes one.");
+            return new Trainer(o, point.Checkpoint.Hyp, rebuilt.FirstOrDefault(), validator, point) { _owned = rebuilt };
+        }
+        catch
+        {
+            foreach (var e in rebuilt) (e as IDisposable)?.Dispose();
+            throw;
+        }
     }
 
     Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension, IEpochValidator? validator, ResumePoint? resumeFrom)
@@ -196,6 +215,13 @@ public sealed class Trainer : IDisposable
         Model.LoadStateDictStrict(c.Model!, path + " (model)");
         ((YoloModel)_ema.Ema).LoadStateDictStrict(c.Ema, path + " (ema)");
         _ema.Updates = c.EmaUpdates;
+        // Before the optimizer, whose parameter count would differ too, but with a message that says why.
+        var claimed = _ext?.StateToSave().Keys ?? [];
+        var unclaimed = c.Extras.Keys.Except(claimed, StringComparer.Ordinal).ToArray();
+        if (unclaimed.Length > 0)
+            throw new InvalidDataException(
+                $"{path}: the checkpoint holds the state of training extensions ({string.Join(", ", unclaimed)}) that this resume did not rebuild; " +
+                "register the factory that rebuilds them (TrainingExtensionRegistry) or the run would continue without them.");
         c.Optimizer!.Restore(_optimizer);
         _ext?.LoadState(c.Extras);
         _startEpoch = c.Epoch + 1;
@@ -378,5 +404,6 @@ public sealed class Trainer : IDisposable
         _optimizer.Dispose();
         _ema.Ema.Dispose();
         Model.Dispose();
+        foreach (var e in _owned) (e as IDisposable)?.Dispose();
     }
 }

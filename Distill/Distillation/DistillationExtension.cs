@@ -35,11 +35,17 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     long iteration;
     long totalIterations;
 
-    public DistillationExtension(Teacher teacher, DistillOptions options)
+    readonly bool disposeTeacher;
+
+    /// <param name="teacher">The frozen teacher; the caller disposes it unless <paramref name="disposeTeacher"/>.</param>
+    /// <param name="options">The losses and their settings.</param>
+    /// <param name="disposeTeacher">The extension owns the teacher (one rebuilt on resume has no other owner).</param>
+    public DistillationExtension(Teacher teacher, DistillOptions options, bool disposeTeacher = false)
     {
         options.Validate();
         this.teacher = teacher;
         this.options = options;
+        this.disposeTeacher = disposeTeacher;
     }
 
     /// <summary>
@@ -157,5 +163,9 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         return o is null ? null : (o, teacherPath);
     }
 
-    public void Dispose() => adapters?.Dispose();
+    public void Dispose()
+    {
+        adapters?.Dispose();
+        if (disposeTeacher) teacher.Dispose();
+    }
 }

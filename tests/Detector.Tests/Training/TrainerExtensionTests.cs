@@ -67,6 +67,26 @@ public class TrainerExtensionTests
         Assert.Equal(0, c.Epoch);
         Assert.Equal(new long[] { 4, 64, 1, 1 }, c.Extras["adapters"]["weight"].shape);
         Assert.Equal("probe", c.Metadata["distill"]);
+
+        // Resume rebuilds the extension through a factory that recognises its metadata, and restores its tensors.
+        var factories = new TrainingExtensionRegistry();
+        factories.Register(new ProbeFactory());
+        using (var r = Trainer.Resume(dir, factories: factories))
+        {
+            var probe = Assert.IsType<ProbeExtension>(Assert.Single(r.Extensions));
+            Assert.True(probe.StateToSave()["adapters"]["weight"].eq(c.Extras["adapters"]["weight"]).all().item<bool>());
+            Assert.Equal(1, r.StartEpoch);
+        }
+        // Without it, the run would silently lose the extension: refused, naming the state nothing claimed.
+        var e2 = Assert.Throws<InvalidDataException>(() => Trainer.Resume(dir, factories: new TrainingExtensionRegistry()));
+        Assert.Contains("holds the state of training extensions (adapters) that this resume did not rebuild", e2.Message);
+    }
+
+    sealed class ProbeFactory : ITrainingExtensionFactory
+    {
+        public string Name => "probe";
+        public IReadOnlyList<ITrainingExtension> Rebuild(ResumeContext context) =>
+            context.Metadata.GetValueOrDefault("distill") == "probe" ? [new ProbeExtension(nanFrom: int.MaxValue)] : [];
     }
 
     [Fact]
