@@ -21,7 +21,7 @@ public sealed class Trainer : IDisposable
 {
     readonly TrainOptions _o;
     readonly Hyp _hyp;
-    readonly ITrainingExtension? _ext;
+    readonly IReadOnlyList<ITrainingExtension> _exts;
     readonly Device _device;
     readonly CocoDataset _train;
     readonly DetectionLoader _loader;
@@ -49,15 +49,19 @@ public sealed class Trainer : IDisposable
     /// <summary>What setup did (weights transferred, layers frozen, optimizer groups, resume point) for the caller to show.</summary>
     public IReadOnlyList<string> Notes => _notes;
     public int StartEpoch => _startEpoch;
-    /// <summary>The extensions that train with the model (given, or rebuilt on resume).</summary>
-    public IReadOnlyList<ITrainingExtension> Extensions => _ext is null ? [] : [_ext];
+    /// <summary>The extensions that train with the model, in the order given (or rebuilt on resume).</summary>
+    public IReadOnlyList<ITrainingExtension> Extensions => _exts;
     public int BatchesPerEpoch => _loader.BatchCount;
     public int WarmupIterations { get; }
     public IProgress<TrainStepProgress>? StepProgress { get; set; }
     public IProgress<TrainEpochProgress>? EpochProgress { get; set; }
 
-    public Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension = null, IEpochValidator? validator = null)
-        : this(options, hyp, extension, validator, resumeFrom: null) { }
+    /// <param name="options">What to train and how (train.py's arguments).</param>
+    /// <param name="hyp">The hyperparameters (hyp.scratch-low by default).</param>
+    /// <param name="extensions">Training variants that add losses, modules and checkpoint state (e.g. distillation); none by default.</param>
+    /// <param name="validator">Validates the EMA model after an epoch; by default the options' val split with this run's settings.</param>
+    public Trainer(TrainOptions options, Hyp hyp, IReadOnlyList<ITrainingExtension>? extensions = null, IEpochValidator? validator = null)
+        : this(options, hyp, extensions ?? [], validator, resumeFrom: null) { }
 
     /// <summary>
     /// Continues the run in <paramref name="runDir"/> from weights/last.ckpt with its saved options and hyps; its
@@ -83,9 +87,7 @@ public sealed class Trainer : IDisposable
         var rebuilt = (factories ?? TrainingExtensionRegistry.Shared).Rebuild(new ResumeContext(point.Checkpoint.Metadata, point.Path, o));
         try
         {
-            if (rebuilt.Count > 1)
-                throw new NotSupportedException($"{point.Path}: the run used {rebuilt.Count} training extensions; the trainer takes one.");
-            return new Trainer(o, point.Checkpoint.Hyp, rebuilt.FirstOrDefault(), validator, point) { _owned = rebuilt };
+            return new Trainer(o, point.Checkpoint.Hyp, rebuilt, validator, point) { _owned = rebuilt };
         }
         catch
         {
@@ -94,11 +96,13 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    Trainer(TrainOptions options, Hyp hyp, ITrainingExtension? extension, IEpochValidator? validator, ResumePoint? resumeFrom)
+    Trainer(TrainOptions options, Hyp hyp, IReadOnlyList<ITrainingExtension> extensions, IEpochValidator? validator, ResumePoint? resumeFrom)
     {
         options.Validate();
         _o = options;
-        _ext = extension;
+        _exts = extensions.ToArray();
+        // Refused before anything is built: two extensions filling one column would mix their numbers.
+        _ = new ColumnMeans(ResultsCsv.TrainLossColumns.Concat(_exts.SelectMany(e => e.Columns)));
         _device = DeviceSelector.Parse(options.Device);
         _hyp = options.LabelSmoothing != 0 ? hyp with { LabelSmoothing = options.LabelSmoothing } : hyp;
         Directory.CreateDirectory(_o.WeightsDir);
@@ -137,19 +141,18 @@ public sealed class Trainer : IDisposable
             Shuffle = !_o.Rect, Hyp = _hyp, CloseMosaic = _o.CloseMosaic,
         });
         WarmupIterations = Warmup.Iterations(_hyp.WarmupEpochs, _loader.BatchCount);
-        _ext?.Setup(new TrainingContext(Model, _device, _o, _hyp, _loader.BatchCount));
+        foreach (var ext in _exts) ext.Setup(new TrainingContext(Model, _device, _o, _hyp, _loader.BatchCount));
 
         var groups = OptimizerFactory.Classify(Model);
-        if (_ext is not null)
-            foreach (var (m, i) in _ext.TrainableModules.Select((m, i) => (m, i)))
-                groups = OptimizerFactory.Merge(groups, OptimizerFactory.Classify(m, $"extension{i}"));
+        foreach (var (m, i) in _exts.SelectMany(e => e.TrainableModules).Select((m, i) => (m, i)))
+            groups = OptimizerFactory.Merge(groups, OptimizerFactory.Classify(m, $"extension{i}"));
         double decay = _o.ScaledWeightDecay(_hyp);
         _optimizer = OptimizerFactory.Create(_o.Optimizer, groups, _hyp.Lr0, _hyp.Momentum, decay);
         _notes.Add($"optimizer: {_o.Optimizer}(lr={_hyp.Lr0.ToString(CultureInfo.InvariantCulture)}) with parameter groups " +
                    $"{groups.NormWeights.Count} weight(decay=0.0), {groups.Weights.Count} weight(decay={decay.ToString(CultureInfo.InvariantCulture)}), {groups.Biases.Count} bias");
         if (_o.DiagnoseEvery > 0)
             _diagnostics = new GradientDiagnostics(_o.DiagnosticsCsvPath, _o.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray());
-        _clipParams = Model.parameters().Concat(_ext?.TrainableModules.SelectMany(m => m.parameters()) ?? []).ToArray();
+        _clipParams = Model.parameters().Concat(_exts.SelectMany(e => e.TrainableModules).SelectMany(m => m.parameters())).ToArray();
         _schedule = new LrSchedule(_o.Epochs, _hyp.Lrf, _o.CosLr);
 
         // EMA before the fp16 rounding below, as in train.py.
@@ -216,14 +219,14 @@ public sealed class Trainer : IDisposable
         ((YoloModel)_ema.Ema).LoadStateDictStrict(c.Ema, path + " (ema)");
         _ema.Updates = c.EmaUpdates;
         // Before the optimizer, whose parameter count would differ too, but with a message that says why.
-        var claimed = _ext?.StateToSave().Keys ?? [];
+        var claimed = _exts.SelectMany(e => e.StateToSave().Keys);
         var unclaimed = c.Extras.Keys.Except(claimed, StringComparer.Ordinal).ToArray();
         if (unclaimed.Length > 0)
             throw new InvalidDataException(
                 $"{path}: the checkpoint holds the state of training extensions ({string.Join(", ", unclaimed)}) that this resume did not rebuild; " +
                 "register the factory that rebuilds them (TrainingExtensionRegistry) or the run would continue without them.");
         c.Optimizer!.Restore(_optimizer);
-        _ext?.LoadState(c.Extras);
+        foreach (var ext in _exts) ext.LoadState(c.Extras);
         _startEpoch = c.Epoch + 1;
         _bestFitness = c.BestFitness;
         _stopper.BestFitness = c.BestFitness;
@@ -241,16 +244,14 @@ public sealed class Trainer : IDisposable
         EpochResult? lastRow = null;
         bool stop = false;
         int epoch = _startEpoch;
-        int extraCount = _ext?.Columns.Count ?? 0;
         for (; epoch < epochs && !stop; epoch++)
         {
             var epochWatch = Stopwatch.StartNew();
             Model.train();
-            _ext?.OnEpochStart(epoch);
+            foreach (var ext in _exts) ext.OnEpochStart(epoch);
             Warmup.ApplyEpoch(_optimizer, epoch, _schedule);
             _optimizer.zero_grad();
-            var mloss = new double[3];
-            var mextra = new double[extraCount];
+            var means = new ColumnMeans(ResultsCsv.TrainLossColumns.Concat(_exts.SelectMany(e => e.Columns)));
             int i = 0;
             var stepWatch = Stopwatch.StartNew();
             double stepSeconds = 0;
@@ -266,21 +267,22 @@ public sealed class Trainer : IDisposable
                 var output = Model.forward(imgs);
                 var (loss, items) = _computeLoss.Compute(output.Raw, b.Targets.to(_device));
                 var totalLoss = loss;
-                float[] extraItems = [];
-                ExtensionLoss? extra = null;
-                if (_ext is not null)
+                var extras = new ExtensionLoss[_exts.Count];
+                var named = new Dictionary<string, float>(StringComparer.Ordinal);
+                for (int e = 0; e < _exts.Count; e++)
                 {
-                    extra = _ext.ExtraLoss(b, imgs, output);
-                    totalLoss = loss + extra.Loss;
-                    extraItems = extra.Items.detach().cpu().to(ScalarType.Float32).data<float>().ToArray();
+                    extras[e] = _exts[e].ExtraLoss(b, imgs, output);
+                    totalLoss = totalLoss + extras[e].Loss;
+                    foreach (var (column, value) in ItemsByColumn(_exts[e], extras[e])) named[column] = value;
                 }
                 var it = items.detach().cpu().data<float>().ToArray();
+                for (int k = 0; k < ResultsCsv.TrainLossColumns.Length; k++) named[ResultsCsv.TrainLossColumns[k]] = it[k];
                 float lossValue = totalLoss.detach().cpu().sum().item<float>();
                 if (!float.IsFinite(lossValue))
                     throw new TrainingDivergedException(
                         $"loss became {lossValue} at epoch {epoch}, batch {i} (box {it[0]}, obj {it[1]}, cls {it[2]}); training stopped. " +
                         $"{(File.Exists(_o.LastPath) ? $"The last good checkpoint is {_o.LastPath}." : "No checkpoint was written yet.")}");
-                if (_diagnostics?.Due(ni) == true) _diagnostics.Probe(epoch, ni, loss, extra);
+                if (_diagnostics?.Due(ni) == true) _diagnostics.Probe(epoch, ni, loss, extras);
                 totalLoss.backward();
 
                 if (ni - _lastOptStep >= accumulate)
@@ -297,13 +299,12 @@ public sealed class Trainer : IDisposable
                     _lastOptStep = ni;
                 }
 
-                for (int k = 0; k < 3; k++) mloss[k] = (mloss[k] * i + it[k]) / (i + 1);
-                for (int k = 0; k < extraCount && k < extraItems.Length; k++) mextra[k] = (mextra[k] * i + extraItems[k]) / (i + 1);
+                means.Add(named);
                 i++;
                 double dt = stepWatch.Elapsed.TotalSeconds;
                 stepWatch.Restart();
                 stepSeconds = i == 1 ? dt : 0.9 * stepSeconds + 0.1 * dt;
-                StepProgress?.Report(new TrainStepProgress(epoch, epochs, i, nb, mloss[0], mloss[1], mloss[2], mextra.ToArray(),
+                StepProgress?.Report(new TrainStepProgress(epoch, epochs, i, nb, means["train/box_loss"], means["train/obj_loss"], means["train/cls_loss"], ExtraMeans(means),
                     (int)b.Targets.shape[0], (int)imgs.shape[^1], b.Count / Math.Max(dt, 1e-9),
                     TimeSpan.FromSeconds(stepSeconds * (nb - i)), Environment.WorkingSet));
             }
@@ -324,11 +325,11 @@ public sealed class Trainer : IDisposable
             var m = val ?? ValidationResult.NotValidated;
             lastRow = new EpochResult
             {
-                Epoch = epoch, TrainBox = mloss[0], TrainObj = mloss[1], TrainCls = mloss[2],
+                Epoch = epoch, TrainBox = means["train/box_loss"], TrainObj = means["train/obj_loss"], TrainCls = means["train/cls_loss"],
                 Precision = m.Precision, Recall = m.Recall, Map50 = m.Map50, Map5095 = m.Map5095,
                 ValBox = m.BoxLoss, ValObj = m.ObjLoss, ValCls = m.ClsLoss,
                 Lr0 = lrs.ElementAtOrDefault(0), Lr1 = lrs.ElementAtOrDefault(1), Lr2 = lrs.ElementAtOrDefault(2),
-                Extra = (_ext?.Columns ?? []).Select((c, k) => KeyValuePair.Create(c, mextra[k])).ToArray(),
+                Extra = ExtraMeans(means),
             };
             ResultsCsv.Append(_o.ResultsCsvPath, lastRow);
             if (!_o.NoPlots) ResultsPlot.Save(Path.Combine(_o.SaveDir, "results.png"), ResultsCsv.Read(_o.ResultsCsvPath));
@@ -351,11 +352,20 @@ public sealed class Trainer : IDisposable
     CheckpointData MakeCheckpoint(int epoch)
     {
         var extras = new Dictionary<string, Dictionary<string, Tensor>>(StringComparer.Ordinal);
-        if (_ext is not null)
-            foreach (var (g, d) in _ext.StateToSave())
-                extras[g] = d.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone(), StringComparer.Ordinal);
         var meta = new Dictionary<string, string>(StringComparer.Ordinal) { ["producer"] = "yolo-distill train" };
-        if (_ext is not null) foreach (var (k, v) in _ext.Metadata) meta[k] = v;
+        var metaOwner = new Dictionary<string, ITrainingExtension>(StringComparer.Ordinal);
+        foreach (var ext in _exts)
+        {
+            foreach (var (g, d) in ext.StateToSave())
+                if (!extras.TryAdd(g, d.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone(), StringComparer.Ordinal)))
+                    throw new InvalidOperationException($"Two training extensions save the checkpoint tensor group '{g}'.");
+            foreach (var (k, v) in ext.Metadata)
+            {
+                // An extension may refine the trainer's own keys (producer), not another extension's.
+                if (!metaOwner.TryAdd(k, ext)) throw new InvalidOperationException($"Two training extensions record the checkpoint metadata '{k}'.");
+                meta[k] = v;
+            }
+        }
         return new CheckpointData
         {
             Config = Config,
@@ -374,6 +384,23 @@ public sealed class Trainer : IDisposable
             Metadata = meta,
         };
     }
+
+    /// <summary>An extension's loss items by column name, checked against the columns it declared.</summary>
+    static IEnumerable<(string Column, float Value)> ItemsByColumn(ITrainingExtension ext, ExtensionLoss loss)
+    {
+        var columns = ext.Columns;
+        if (loss.Items.Count != columns.Count || columns.Any(c => !loss.Items.ContainsKey(c)))
+            throw new InvalidOperationException(
+                $"{ext.GetType().Name} gave loss items ({string.Join(", ", loss.Items.Keys)}) for its columns ({string.Join(", ", columns)}); it must give one per column.");
+        if (columns.Count == 0) return [];
+        // One transfer for all of them: stacked on the device, in the declared order, then paired with the names.
+        using var values = stack(columns.Select(c => loss.Items[c].detach().reshape([])).ToArray());
+        var host = values.cpu().to(ScalarType.Float32).data<float>().ToArray();
+        return columns.Select((c, k) => (c, host[k])).ToArray();
+    }
+
+    static IReadOnlyList<KeyValuePair<string, double>> ExtraMeans(ColumnMeans means) =>
+        means.Values.Where(kv => !ResultsCsv.TrainLossColumns.Contains(kv.Key)).ToArray();
 
     /// <summary>
     /// train.py --multi-scale: the image size of batch <paramref name="ni"/>, random in [0.5, 1.5] x img rounded down to

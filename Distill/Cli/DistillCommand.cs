@@ -45,7 +45,7 @@ public static class DistillCommand
             // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
             using var t = Teacher.Load(Path.GetFullPath(teacherPath), DeviceSelector.Parse(trainOptions.Device));
             using var ext = new DistillationExtension(t, options);
-            using var trainer = new Trainer(trainOptions, hyp, ext);
+            using var trainer = new Trainer(trainOptions, hyp, [ext]);
             Describe(trainer, ext);
             return Task.FromResult(TrainingConsole.Run(trainer, Title, ct));
         });

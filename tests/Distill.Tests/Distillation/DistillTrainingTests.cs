@@ -152,12 +152,12 @@ public class DistillTrainingTests
         var dirB = Path.Combine(root, "b");
         using (var teacher = Teacher.Load(teacherPath, CPU))
         using (var ext = new DistillationExtension(teacher, options))
-        using (var a = new Trainer(Opt(dirA), new Hyp(), ext))
+        using (var a = new Trainer(Opt(dirA), new Hyp(), [ext]))
             a.Run();
         using (var teacher = Teacher.Load(teacherPath, CPU))
         using (var ext = new DistillationExtension(teacher, options))
         using (var cts = new CancellationTokenSource())
-        using (var b = new Trainer(Opt(dirB), new Hyp(), ext))
+        using (var b = new Trainer(Opt(dirB), new Hyp(), [ext]))
         {
             b.EpochProgress = new SyncProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
