@@ -78,6 +78,7 @@ public static class Checkpoint
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         var bytes = File.ReadAllBytes(path);
+        CheckpointMetrics.RecordRead(path);
         if (bytes.Length < 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
             throw new InvalidDataException($"{path}: not a yolo-distill checkpoint (no checkpoint header).");
         if (bytes.Length < PrefixLength + HashLength)

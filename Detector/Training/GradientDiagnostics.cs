@@ -30,12 +30,12 @@ public sealed class GradientDiagnostics(string path, int every, Parameter[] shar
         factorSum += f;
     }
 
-    /// <summary>Probes the gradients of <paramref name="detection"/> and each term, and appends a row.</summary>
-    public void Probe(int epoch, long iteration, Tensor detection, ExtensionLoss? extension)
+    /// <summary>Probes the gradients of <paramref name="detection"/> and of each extension's terms, and appends a row.</summary>
+    public void Probe(int epoch, long iteration, Tensor detection, IReadOnlyList<ExtensionLoss> extensions)
     {
         using var scope = NewDisposeScope();
         var parts = new List<(string Name, Tensor Loss)> { ("det", detection) };
-        if (extension is not null) parts.AddRange(extension.Terms);
+        foreach (var extension in extensions) parts.AddRange(extension.Terms);
         var grads = parts.Select(p => Flat(p.Loss)).ToArray();
         var row = new List<(string, double)>
         {
@@ -55,7 +55,7 @@ public sealed class GradientDiagnostics(string path, int every, Parameter[] shar
         }
         var sum = grads.Aggregate((a, b) => a + b);
         row.Add(("sum_grad_norm", sum.norm().item<float>()));
-        if (extension is not null) row.AddRange(extension.Stats);
+        foreach (var extension in extensions) row.AddRange(extension.Stats);
         Append(row);
         steps = clipped = 0;
         factorSum = normSum = 0;

@@ -10,8 +10,11 @@ public sealed record TrainingContext(YoloModel Model, Device Device, TrainOption
 
 /// <summary>An extension's loss for one batch.</summary>
 /// <param name="Loss">Added to the detection loss before backward (scaled like it, i.e. per batch).</param>
-/// <param name="Items">Detached per-image values, one per <see cref="ITrainingExtension.Columns"/> entry.</param>
-public sealed record ExtensionLoss(Tensor Loss, Tensor Items)
+/// <param name="Items">
+/// Detached per-image values (scalar tensors) by column name, one for each of <see cref="ITrainingExtension.Columns"/>:
+/// the trainer averages them over the epoch into those results.csv columns.
+/// </param>
+public sealed record ExtensionLoss(Tensor Loss, IReadOnlyDictionary<string, Tensor> Items)
 {
     /// <summary>The named parts of <see cref="Loss"/> (same scaling, in the graph), for gradient diagnostics; may be empty.</summary>
     public IReadOnlyList<(string Name, Tensor Loss)> Terms { get; init; } = [];
@@ -23,11 +26,15 @@ public sealed record ExtensionLoss(Tensor Loss, Tensor Items)
 /// <summary>
 /// A hook for training variants such as distillation: extra trainable modules (optimised in the model's three
 /// parameter groups), an extra loss per batch computed from the student's output, extra results.csv columns, and
-/// extra tensors saved in and restored from the checkpoint.
+/// extra tensors saved in and restored from the checkpoint. A trainer takes any number of them; their columns, tensor
+/// groups and metadata keys must not clash.
 /// </summary>
 public interface ITrainingExtension
 {
-    /// <summary>Extra mean-loss columns in results.csv and the progress bar (e.g. "train/imit_loss"), one per loss item.</summary>
+    /// <summary>
+    /// The named mean-loss columns this extension adds to results.csv and the progress bar (e.g. "train/imit_loss"),
+    /// in the order they are shown; <see cref="ExtensionLoss.Items"/> gives a value for each name.
+    /// </summary>
     IReadOnlyList<string> Columns { get; }
 
     /// <summary>Called once, after the model is built and moved to the device, before the optimizer is created.</summary>

@@ -1,9 +1,12 @@
 namespace YoloDistill.Detector.Training;
 
-/// <summary>One training step as the progress bar shows it: running mean losses, speed, time left, memory.</summary>
+/// <summary>
+/// One training step as the progress bar shows it: running mean losses (the extensions' by column name), speed, time
+/// left, memory.
+/// </summary>
 public sealed record TrainStepProgress(
     int Epoch, int Epochs, int Batch, int Batches, double Box, double Obj, double Cls,
-    IReadOnlyList<double> Extra, int Instances, int ImgSize, double ImagesPerSecond, TimeSpan EpochEta, long RssBytes);
+    IReadOnlyList<KeyValuePair<string, double>> Extra, int Instances, int ImgSize, double ImagesPerSecond, TimeSpan EpochEta, long RssBytes);
 
 /// <summary>A finished epoch: its results row, fitness, whether it is the best so far, and how long it took.</summary>
 public sealed record TrainEpochProgress(EpochResult Result, double Fitness, bool IsBest, bool Validated, TimeSpan Elapsed);

@@ -13,6 +13,8 @@ namespace YoloDistill.Distill.Cli;
 /// </summary>
 public static class DistillCommand
 {
+    const string Title = "yolo-distill distill";
+
     public static Command Create()
     {
         var teacher = new Option<string?>("--teacher") { Description = "Teacher weights (.pt, .safetensors or a yolo-distill checkpoint); frozen, eval mode" };
@@ -29,7 +31,7 @@ public static class DistillCommand
         {
             train.ApplyThreads(pr);
             var resume = pr.GetValue(train.Resume);
-            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(RunResume(resume, pr.GetValue(train.Device)!, ct));
+            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(ResumedRun.Run(resume, pr, train, Title, ct, RequireDistillRun));
             // Options first, so a bad value is reported as such whatever else is missing.
             var options = distill.Bind(pr);
             options.Validate();
@@ -43,31 +45,21 @@ public static class DistillCommand
             // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
             using var t = Teacher.Load(Path.GetFullPath(teacherPath), DeviceSelector.Parse(trainOptions.Device));
             using var ext = new DistillationExtension(t, options);
-            using var trainer = new Trainer(trainOptions, hyp, ext);
-            return Task.FromResult(Train(trainer, ext, ct));
+            using var trainer = new Trainer(trainOptions, hyp, [ext]);
+            Describe(trainer, ext);
+            return Task.FromResult(TrainingConsole.Run(trainer, Title, ct));
         });
         return cmd;
     }
 
-    static int RunResume(string runDir, string device, CancellationToken ct)
+    static void RequireDistillRun(ResumePoint point)
     {
-        var last = Path.Combine(runDir, "weights", "last.ckpt");
-        DistillOptions options;
-        string teacherPath;
-        using (var c = Checkpoint.Load(last))
-        {
-            var saved = DistillationExtension.FromMetadata(c.Metadata)
-                ?? throw new ArgumentException($"{last}: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`.");
-            (options, teacherPath) = saved;
-        }
-        if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{last}: its teacher {teacherPath} is no longer there.", teacherPath);
-        using var t = Teacher.Load(teacherPath, DeviceSelector.Parse(device));
-        using var ext = new DistillationExtension(t, options);
-        using var trainer = Trainer.Resume(runDir, ext, adjust: o => o with { Device = device });
-        return Train(trainer, ext, ct);
+        if (DistillationExtension.FromMetadata(point.Checkpoint.Metadata) is null)
+            throw new ArgumentException($"{point.Path}: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`.");
     }
 
-    static int Train(Trainer trainer, DistillationExtension ext, CancellationToken ct)
+    /// <summary>The distillation a run trains with: teacher, student, method and settings, teacher precision, adapters.</summary>
+    internal static void Describe(Trainer trainer, DistillationExtension ext)
     {
         var o = trainer.Options;
         AnsiConsole.MarkupLine($"[bold]distill[/] teacher {Markup.Escape(ext.Teacher.Config.ModelName)} ({Markup.Escape(ext.Teacher.Source)}) -> student {Markup.Escape(trainer.Config.ModelName)}, " +
@@ -77,7 +69,5 @@ public static class DistillCommand
         foreach (var note in trainer.Notes) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(note)}[/]");
         if (ext.Adapters is not null)
             AnsiConsole.MarkupLine($"[grey]adapters {AdapterKindParser.Format(ext.Adapters.Kind)}: student channels {string.Join("/", ext.Adapters.StudentChannels)} -> teacher {string.Join("/", ext.Adapters.TeacherChannels)} (trained, checkpointed, never exported)[/]");
-
-        return TrainingConsole.Run(trainer, "yolo-distill distill", ct);
     }
 }

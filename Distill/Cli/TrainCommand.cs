@@ -20,20 +20,13 @@ public static class TrainCommand
         cmd.SetAction((pr, ct) =>
         {
             args.ApplyThreads(pr);
+            const string title = "yolo-distill train";
             var resumeDir = pr.GetValue(args.Resume);
-            Trainer trainer;
-            if (!string.IsNullOrEmpty(resumeDir))
-            {
-                if (!Directory.Exists(resumeDir)) throw new DirectoryNotFoundException($"--resume {resumeDir}: run folder not found.");
-                trainer = Trainer.Resume(resumeDir, adjust: o => o with { Device = pr.GetValue(args.Device)!, Workers = pr.GetValue(args.Workers) });
-            }
-            else
-            {
-                var hyp = args.LoadHyp(pr);
-                trainer = new Trainer(args.Bind(pr, pr.GetValue(cfg)!, pr.GetValue(weights)), hyp);
-            }
-            using (trainer)
-                return Task.FromResult(TrainingConsole.Run(trainer, "yolo-distill train", ct));
+            // A distill run resumes as one: the trainer rebuilds its distillation from the checkpoint.
+            if (!string.IsNullOrEmpty(resumeDir)) return Task.FromResult(ResumedRun.Run(resumeDir, pr, args, title, ct));
+            var hyp = args.LoadHyp(pr);
+            using var trainer = new Trainer(args.Bind(pr, pr.GetValue(cfg)!, pr.GetValue(weights)), hyp);
+            return Task.FromResult(TrainingConsole.Run(trainer, title, ct));
         });
         return cmd;
     }

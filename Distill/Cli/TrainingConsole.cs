@@ -45,7 +45,7 @@ public static class TrainingConsole
                             task = ctx.AddTask($"{p.Epoch}/{p.Epochs - 1}", maxValue: p.Batches);
                             taskEpoch = p.Epoch;
                         }
-                        var extra = string.Concat(p.Extra.Select(x => $" {x:0.0000}"));
+                        var extra = string.Concat(p.Extra.Select(x => $" {ShortName(x.Key)} {x.Value:0.0000}"));
                         task.Description = $"{p.Epoch}/{p.Epochs - 1}  box {p.Box:0.0000} obj {p.Obj:0.0000} cls {p.Cls:0.0000}{extra}  " +
                                            $"{p.Instances} inst  {p.ImgSize}px  {p.ImagesPerSecond:0.0} img/s  ETA {p.EpochEta:mm\\:ss}  {p.RssBytes / 1e9:0.00}G";
                         task.Value = p.Batch;
@@ -87,6 +87,13 @@ public static class TrainingConsole
                                $"best fitness {s.BestFitness:0.0000} at epoch {s.BestEpoch}");
         AnsiConsole.MarkupLine($"weights: [bold]{Markup.Escape(s.LastCheckpoint)}[/], [bold]{Markup.Escape(s.BestCheckpoint)}[/]; results: {Markup.Escape(Path.Combine(s.SaveDir, "results.csv"))}");
         return 0;
+    }
+
+    /// <summary>A loss column as the progress bar names it, like box/obj/cls: "train/imit_loss" is "imit".</summary>
+    static string ShortName(string column)
+    {
+        var name = column[(column.LastIndexOf('/') + 1)..];
+        return name.EndsWith("_loss", StringComparison.Ordinal) ? name[..^"_loss".Length] : name;
     }
 
     /// <summary>Where a stopped run is: the epoch and batch it was in, its last checkpoint and the command that resumes it.</summary>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using YoloDistill.Detector.Training;
+using YoloDistill.Distill.Distillation;
 
 namespace YoloDistill.Distill.Cli;
 
@@ -8,6 +10,8 @@ public static class Verbs
     /// <summary>The yolo-distill root command with every verb (the program and the CLI tests run this).</summary>
     public static RootCommand Root()
     {
+        // Before any verb runs: `train --resume` of a distill run rebuilds its distillation through this factory.
+        TrainingExtensionRegistry.Shared.Register(new DistillationExtensionFactory());
         var root = new RootCommand("yolo-distill: train YOLOv5 detectors in TorchSharp and distill a large teacher into a small student.");
         foreach (var verb in All()) root.Subcommands.Add(verb);
         root.Options.Add(Verbose());

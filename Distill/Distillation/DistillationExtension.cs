@@ -35,11 +35,17 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     long iteration;
     long totalIterations;
 
-    public DistillationExtension(Teacher teacher, DistillOptions options)
+    readonly bool disposeTeacher;
+
+    /// <param name="teacher">The frozen teacher; the caller disposes it unless <paramref name="disposeTeacher"/>.</param>
+    /// <param name="options">The losses and their settings.</param>
+    /// <param name="disposeTeacher">The extension owns the teacher (one rebuilt on resume has no other owner).</param>
+    public DistillationExtension(Teacher teacher, DistillOptions options, bool disposeTeacher = false)
     {
         options.Validate();
         this.teacher = teacher;
         this.options = options;
+        this.disposeTeacher = disposeTeacher;
     }
 
     /// <summary>
@@ -86,8 +92,10 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         iteration++;
         long bs = images.shape[0];
         var total = terms.Total * bs;
-        var none = zeros(new long[0], dtype: terms.Total.dtype, device: terms.Total.device);
-        var items = stack(DistillLosses.All.Select(k => terms[k.Name] is { } term ? term.Value.detach() * term.Weight : none).ToArray());
+        // A column for every registered loss; an unselected one logs 0.
+        var items = DistillLosses.All.ToDictionary(k => k.Column, k => scope.MoveToOuter(terms[k.Name] is { } term
+            ? term.Value.detach() * term.Weight
+            : zeros(new long[0], dtype: terms.Total.dtype, device: terms.Total.device)), StringComparer.Ordinal);
         var parts = terms.Terms.Select(term => (term.Name, scope.MoveToOuter(term.Weighted * bs))).ToArray();
         var stats = new List<(string, double)>();
         foreach (var term in terms.Terms)
@@ -98,7 +106,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
             double sum = levels.Sum();
             for (int l = 0; l < levels.Length; l++) stats.Add(($"{term.Name}_p{l + 3}_share", sum > 0 ? levels[l] / sum : 0));
         }
-        return new ExtensionLoss(scope.MoveToOuter(total), scope.MoveToOuter(items)) { Terms = parts, Stats = stats };
+        return new ExtensionLoss(scope.MoveToOuter(total), items) { Terms = parts, Stats = stats };
     }
 
     public void OnEpochStart(int epoch)
@@ -157,5 +165,9 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
         return o is null ? null : (o, teacherPath);
     }
 
-    public void Dispose() => adapters?.Dispose();
+    public void Dispose()
+    {
+        adapters?.Dispose();
+        if (disposeTeacher) teacher.Dispose();
+    }
 }

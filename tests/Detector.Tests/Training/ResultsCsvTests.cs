@@ -51,11 +51,32 @@ public class ResultsCsvTests
         Assert.Equal(0.001, r.Lr2);
         File.WriteAllText(path, "epoch,loss\n0,1\n");
         var e = Assert.Throws<InvalidDataException>(() => ResultsCsv.Read(path));
-        Assert.Contains("expected 'train/box_loss'", e.Message);
+        Assert.Contains("no 'train/box_loss' column", e.Message);
         // Appending a row with different columns to an existing file is refused rather than misaligned.
         File.Delete(path);
         ResultsCsv.Append(path, Row(0));
         Assert.Throws<InvalidDataException>(() => ResultsCsv.Append(path, Row(1, KeyValuePair.Create("train/imit_loss", 1.0))));
+    }
+
+    [Fact]
+    public void Columns_are_found_by_name_in_any_order()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "results.csv");
+        // Another writer's order: extras first, Ultralytics' columns reversed.
+        var header = new[] { "train/kd_loss", "train/imit_loss" }.Concat(ResultsCsv.Columns.Reverse());
+        var row = new[] { "0.5", "0.25", "0.0003", "0.0003", "0.07", "0.07", "0.08", "0.09", "0.2", "0.3", "0.4", "0.5", "0.03", "0.2", "1.1", "1" };
+        File.WriteAllText(path, string.Join(",", header) + "\n" + string.Join(",", row) + "\n");
+        var r = ResultsCsv.Read(path).Single();
+        Assert.Equal(1, r.Epoch);
+        Assert.Equal(1.1, r.TrainBox);
+        Assert.Equal(0.5, r.Precision);
+        Assert.Equal([KeyValuePair.Create("train/kd_loss", 0.5), KeyValuePair.Create("train/imit_loss", 0.25)], r.Extra);
+        // A new row goes under the file's own header, each value under its name, whatever order the row lists its extras in.
+        ResultsCsv.Append(path, Row(2, KeyValuePair.Create("train/imit_loss", 0.75), KeyValuePair.Create("train/kd_loss", 0.125)));
+        var rows = ResultsCsv.Read(path);
+        Assert.Equal(0.125, rows[1].Extra.Single(x => x.Key == "train/kd_loss").Value);
+        Assert.Equal(0.75, rows[1].Extra.Single(x => x.Key == "train/imit_loss").Value);
+        Assert.Equal(2.1, rows[1].TrainBox, 12);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
+using YoloDistill.Tests;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Training;
@@ -78,9 +79,11 @@ public class TrainerTests
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
         }
         using (var c = Checkpoint.Load(Path.Combine(dirB, "weights", "last.ckpt"))) Assert.Equal(0, c.Epoch);
+        using (var reads = new CheckpointReads())
         using (var r = Trainer.Resume(dirB))
         {
             Assert.Equal(1, r.StartEpoch);
+            Assert.Equal(1, reads.Of(Path.Combine(dirB, "weights", "last.ckpt"))); // read and verified once for options, model and state
             r.Run();
         }
         using var ca = Checkpoint.Load(Path.Combine(dirA, "weights", "last.ckpt"));

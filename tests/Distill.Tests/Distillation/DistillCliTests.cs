@@ -2,6 +2,7 @@ using System.Text.Json;
 using TorchSharp;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
 using YoloDistill.Distill.Cli;
 using YoloDistill.Distill.Distillation;
@@ -63,8 +64,39 @@ public class DistillCliTests
         Assert.Contains("--psi does not apply to --method kd",
             CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kd", "--psi", "0.5", "--out", Path.Combine(tmp, "r3")));
         Assert.Contains("none.pt: teacher weights not found", CliHarness.UserError("distill", "--data", data, "--teacher", Path.Combine(tmp, "none.pt"), "--out", Path.Combine(tmp, "r4")));
-        Assert.Contains("weights/last.ckpt: checkpoint not found", CliHarness.UserError("distill", "--resume", tmp));
+        Assert.Contains("weights/last.ckpt: no checkpoint to resume from", CliHarness.UserError("distill", "--resume", tmp));
         foreach (var r in new[] { "r1", "r2", "r3", "r4" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
+    }
+
+    [Fact]
+    public void Resume_refuses_a_plain_run_for_distill_and_a_distill_run_whose_teacher_is_gone()
+    {
+        var root = Directory.CreateTempSubdirectory().FullName;
+        var plain = ResumableRun(root, "plain", new() { ["producer"] = "yolo-distill train" });
+        Assert.Contains("weights/last.ckpt: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`",
+            CliHarness.UserError("distill", "--resume", plain));
+        // train --resume rebuilds a distill run's distillation, so it needs the recorded teacher as distill --resume does.
+        var gone = Path.Combine(root, "gone.safetensors");
+        var distilled = ResumableRun(root, "distilled", new() { ["distill.method"] = "kd", ["distill.teacher"] = gone });
+        foreach (var verb in new[] { "train", "distill" })
+            Assert.Contains($"weights/last.ckpt: its teacher {gone} is no longer there", CliHarness.UserError(verb, "--resume", distilled));
+    }
+
+    /// <summary>A run folder whose last.ckpt can be resumed (epoch 0 of 3) and records <paramref name="metadata"/>; its model is a stand-in.</summary>
+    static string ResumableRun(string root, string name, Dictionary<string, string> metadata)
+    {
+        var dir = Path.Combine(root, name);
+        Directory.CreateDirectory(Path.Combine(dir, "weights"));
+        using var net = nn.Linear(2, 2);
+        using var opt = OptimizerFactory.Create(OptimizerKind.SGD, OptimizerFactory.Classify(net), 0.01, 0.937, 0.0005);
+        using var c = new CheckpointData
+        {
+            Config = ModelConfig.FromName("yolov5n", 2, ["a", "b"]),
+            Ema = CheckpointData.Snapshot(net), Model = CheckpointData.Snapshot(net), Optimizer = OptimizerSnapshot.Capture(opt),
+            Epoch = 0, Options = new TrainOptions { Epochs = 3, SaveDir = dir }, Metadata = metadata,
+        };
+        Checkpoint.Save(Path.Combine(dir, "weights", "last.ckpt"), c);
+        return dir;
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
 using YoloDistill.Distill.Distillation;
+using YoloDistill.Tests;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Distill.Tests.Distillation;
@@ -124,7 +125,7 @@ public class DistillTrainingTests
     }
 
     [Fact]
-    public async Task A_distill_run_resumed_in_a_second_process_ends_as_the_uninterrupted_run()
+    public async Task A_distill_run_resumed_in_a_second_process_by_distill_or_train_ends_as_the_uninterrupted_run()
     {
         var root = Directory.CreateTempSubdirectory("distill-resume").FullName;
         var data = Path.Combine(root, "data");
@@ -151,47 +152,84 @@ public class DistillTrainingTests
         var dirB = Path.Combine(root, "b");
         using (var teacher = Teacher.Load(teacherPath, CPU))
         using (var ext = new DistillationExtension(teacher, options))
-        using (var a = new Trainer(Opt(dirA), new Hyp(), ext))
+        using (var a = new Trainer(Opt(dirA), new Hyp(), [ext]))
             a.Run();
         using (var teacher = Teacher.Load(teacherPath, CPU))
         using (var ext = new DistillationExtension(teacher, options))
         using (var cts = new CancellationTokenSource())
-        using (var b = new Trainer(Opt(dirB), new Hyp(), ext))
+        using (var b = new Trainer(Opt(dirB), new Hyp(), [ext]))
         {
             b.EpochProgress = new SyncProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
         }
         using (var c = Checkpoint.Load(Path.Combine(dirB, "weights", "last.ckpt"))) Assert.Equal(0, c.Epoch);
 
+        // Two copies of the stopped run: `distill --resume` continues one, `train --resume` (one path with it) the other.
+        var dirC = Path.Combine(root, "c");
+        CopyDirectory(dirB, dirC);
+        long savedIteration;
+        using (var c = Checkpoint.Load(Path.Combine(dirC, "weights", "last.ckpt"))) savedIteration = c.Extras["distill"]["iteration"].item<long>();
+        var factories = new TrainingExtensionRegistry();
+        factories.Register(new DistillationExtensionFactory());
+        using (var reads = new CheckpointReads())
+        using (var resumed = Trainer.Resume(dirC, factories: factories))
+        {
+            Assert.Equal(1, reads.Of(Path.Combine(dirC, "weights", "last.ckpt")));
+            var ext = Assert.IsType<DistillationExtension>(Assert.Single(resumed.Extensions));
+            Assert.Equal(options.ToMetadata(), ext.Options.ToMetadata());
+            Assert.Equal(Path.GetFullPath(teacherPath), ext.Teacher.Source);
+            Assert.Equal(savedIteration, ext.Iteration);
+            Assert.Equal(1, resumed.StartEpoch);
+        }
+
+        var distillOut = await RunCli("distill", "--resume", dirB, "--threads", "1");
+        var trainOut = await RunCli("train", "--resume", dirC, "--threads", "1");
+        Assert.Contains($"method {options.Method}", distillOut);
+        Assert.Contains($"method {options.Method}", trainOut); // train --resume says it continues the distillation
+
+        using var ca = Checkpoint.Load(Path.Combine(dirA, "weights", "last.ckpt"));
+        foreach (var dir in new[] { dirB, dirC })
+        {
+            using var cb = Checkpoint.Load(Path.Combine(dir, "weights", "last.ckpt"));
+            Assert.Equal(1, cb.Epoch);
+            Assert.Equal(ca.Metadata.Where(kv => kv.Key.StartsWith("distill.")).OrderBy(kv => kv.Key), cb.Metadata.Where(kv => kv.Key.StartsWith("distill.")).OrderBy(kv => kv.Key));
+            Assert.Equal("0.5", cb.Metadata["distill.imitation_weight"]);
+            Assert.Equal("cosine", cb.Metadata["distill.imitation_decay"]);
+            Assert.Equal("3x3", cb.Metadata["distill.adapter"]);
+            Assert.Equal(ca.Extras["distill"]["iteration"].item<long>(), cb.Extras["distill"]["iteration"].item<long>());
+            foreach (var (k, v) in ca.Extras[DistillationExtension.AdaptersGroup])
+                Assert.True(v.eq(cb.Extras[DistillationExtension.AdaptersGroup][k]).all().item<bool>(), $"{dir}: adapter {k} differs");
+            foreach (var (k, v) in ca.Model!)
+                Assert.True(v.eq(cb.Model![k]).all().item<bool>(), $"{dir}: model {k} differs");
+            foreach (var (k, v) in ca.Ema)
+                Assert.True(v.eq(cb.Ema[k]).all().item<bool>(), $"{dir}: ema {k} differs");
+            Assert.Equal(File.ReadAllText(Path.Combine(dirA, "results.csv")), File.ReadAllText(Path.Combine(dir, "results.csv")));
+        }
+    }
+
+    /// <summary>Runs yolo-distill in a second process (nothing of this one's state carries over) and returns its output.</summary>
+    static async Task<string> RunCli(params string[] args)
+    {
         var cli = Path.Combine(AppContext.BaseDirectory, "yolo-distill.dll");
-        var psi = new ProcessStartInfo("dotnet", ["exec", cli, "distill", "--resume", dirB, "--threads", "1"])
+        var psi = new ProcessStartInfo("dotnet", ["exec", cli, .. args])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.Environment["MALLOC_ARENA_MAX"] = "2";
-        using (var p = Process.Start(psi)!)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = await p.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await p.WaitForExitAsync(timeout.Token);
-            Assert.True(p.ExitCode == 0, $"distill --resume exited {p.ExitCode}: {stderr}\n{await stdout}");
-        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(timeout.Token);
+        Assert.True(p.ExitCode == 0, $"{string.Join(" ", args)} exited {p.ExitCode}: {stderr}\n{await stdout}");
+        return await stdout;
+    }
 
-        using var ca = Checkpoint.Load(Path.Combine(dirA, "weights", "last.ckpt"));
-        using var cb = Checkpoint.Load(Path.Combine(dirB, "weights", "last.ckpt"));
-        Assert.Equal(1, cb.Epoch);
-        Assert.Equal(ca.Metadata.Where(kv => kv.Key.StartsWith("distill.")).OrderBy(kv => kv.Key), cb.Metadata.Where(kv => kv.Key.StartsWith("distill.")).OrderBy(kv => kv.Key));
-        Assert.Equal("0.5", cb.Metadata["distill.imitation_weight"]);
-        Assert.Equal("cosine", cb.Metadata["distill.imitation_decay"]);
-        Assert.Equal("3x3", cb.Metadata["distill.adapter"]);
-        Assert.Equal(ca.Extras["distill"]["iteration"].item<long>(), cb.Extras["distill"]["iteration"].item<long>());
-        foreach (var (k, v) in ca.Extras[DistillationExtension.AdaptersGroup])
-            Assert.True(v.eq(cb.Extras[DistillationExtension.AdaptersGroup][k]).all().item<bool>(), $"adapter {k} differs");
-        foreach (var (k, v) in ca.Model!)
-            Assert.True(v.eq(cb.Model![k]).all().item<bool>(), $"model {k} differs");
-        foreach (var (k, v) in ca.Ema)
-            Assert.True(v.eq(cb.Ema[k]).all().item<bool>(), $"ema {k} differs");
+    static void CopyDirectory(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
     }
 
     sealed class SyncProgress<T>(Action<T> a) : IProgress<T>

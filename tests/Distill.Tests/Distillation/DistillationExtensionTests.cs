@@ -46,12 +46,13 @@ public class DistillationExtensionTests
         Assert.Equal(["fgfi", "kd"], r.Terms.Select(x => x.Name));
         Assert.Equal(loss.item<float>(), r.Terms.Sum(x => x.Loss.item<float>()), 4);
         Assert.Equal(1.0, r.Stats.Where(x => x.Name.StartsWith("fgfi_p")).Sum(x => x.Value), 5);
-        Assert.Equal(3, items.shape[0]);
+        Assert.Equal(ext.Columns.Order(), items.Keys.Order());
         // Columns are the weighted per-image terms (CWD not selected: 0); the loss is their sum times the batch size
         // (as Ultralytics' loss is the per-image mean times the batch).
-        Assert.Equal(0f, items[1].item<float>());
-        Assert.True(items[0].item<float>() > 0 && items[2].item<float>() > 0);
-        Assert.Equal(2 * (items[0].item<float>() + items[2].item<float>()), loss.item<float>(), 4);
+        float imit = items["train/imit_loss"].item<float>(), cwd = items["train/cwd_loss"].item<float>(), kd = items["train/kd_loss"].item<float>();
+        Assert.Equal(0f, cwd);
+        Assert.True(imit > 0 && kd > 0);
+        Assert.Equal(2 * (imit + kd), loss.item<float>(), 4);
         Assert.True(loss.requires_grad);
         Assert.Equal(1, ext.Iteration);
         loss.backward();
@@ -131,7 +132,7 @@ public class DistillationExtensionTests
             ImgSize = 64, Workers = 1, NoPlots = true, Device = "cpu", SaveDir = Path.Combine(root, "run"),
         };
         Dictionary<string, Tensor> adaptersBefore;
-        using (var trainer = new Trainer(o, new Hyp(), ext, new NoValidation()))
+        using (var trainer = new Trainer(o, new Hyp(), [ext], new NoValidation()))
         {
             adaptersBefore = ext.Adapters!.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
             trainer.Run();

@@ -1,0 +1,170 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using YoloDistill.Detector.Common;
+using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Loss;
+using YoloDistill.Detector.Model;
+using YoloDistill.Detector.Weights;
+using static TorchSharp.torch;
+
+namespace YoloDistill.Detector.Training;
+
+/// <summary>
+/// Everything a run is built from, in train.py's order: the data, the model config, the model (seeded, with imported
+/// weights), frozen layers, the loader, the extensions' setup, the optimizer's three parameter groups, the lr
+/// schedule, the EMA, the loss and the validator. On resume the model and its state come from the checkpoint instead
+/// (<see cref="CheckpointRestore"/>), so neither weights nor fp16 rounding are applied here. The order matters: the
+/// seed fixes the initial weights only if nothing draws from torch's generator before the model is built.
+/// </summary>
+internal sealed class TrainingSetup : IDisposable
+{
+    readonly List<string> notes = [];
+
+    public TrainOptions Options { get; }
+    public Hyp Hyp { get; }
+    public Device Device { get; }
+    public CocoDataset TrainSet { get; }
+    public ModelConfig Config { get; }
+    public YoloModel Model { get; }
+    public DetectionLoader Loader { get; }
+    public int WarmupIterations { get; }
+    public OptimizerHelper Optimizer { get; }
+    public LrSchedule Schedule { get; }
+    /// <summary>The model's and the extensions' parameters, clipped together as train.py clips model.parameters().</summary>
+    public Parameter[] ClipParameters { get; }
+    public GradientDiagnostics? Diagnostics { get; }
+    public ModelEma Ema { get; }
+    public ComputeLoss ComputeLoss { get; }
+    public IEpochValidator Validator { get; }
+    /// <summary>What setup did (weights transferred, layers frozen, optimizer groups), for the caller to show.</summary>
+    public IReadOnlyList<string> Notes => notes;
+
+    public TrainingSetup(TrainOptions options, Hyp hyp, IReadOnlyList<ITrainingExtension> extensions, IEpochValidator? validator, ResumePoint? resume)
+    {
+        Options = options;
+        Device = DeviceSelector.Parse(options.Device);
+        Hyp = options.LabelSmoothing != 0 ? hyp with { LabelSmoothing = options.LabelSmoothing } : hyp;
+        Directory.CreateDirectory(options.WeightsDir);
+
+        TrainSet = CocoDataset.Load(options.Data, options.TrainSplit);
+        Config = ChooseConfig(TrainSet.Names.ToArray(), resume);
+        Model = BuildModel(importWeights: resume is null);
+        Freeze();
+
+        Loader = new DetectionLoader(TrainSet, new LoaderOptions
+        {
+            ImgSize = options.ImgSize, BatchSize = options.BatchSize, Augment = true, Rect = options.Rect, Pad = 0.0, Stride = 32,
+            Workers = Math.Max(1, options.EffectiveWorkers(Environment.ProcessorCount)), Seed = options.Seed, Cache = options.Cache is not null,
+            Shuffle = !options.Rect, Hyp = Hyp, CloseMosaic = options.CloseMosaic,
+        });
+        WarmupIterations = Warmup.Iterations(Hyp.WarmupEpochs, Loader.BatchCount);
+        // Extensions build their modules now, on the device, so that the optimizer below includes them.
+        foreach (var ext in extensions) ext.Setup(new TrainingContext(Model, Device, options, Hyp, Loader.BatchCount));
+
+        var extensionModules = extensions.SelectMany(e => e.TrainableModules).ToArray();
+        Optimizer = BuildOptimizer(extensionModules);
+        if (options.DiagnoseEvery > 0)
+            Diagnostics = new GradientDiagnostics(options.DiagnosticsCsvPath, options.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray());
+        ClipParameters = Model.parameters().Concat(extensionModules.SelectMany(m => m.parameters())).ToArray();
+        Schedule = new LrSchedule(options.Epochs, Hyp.Lrf, options.CosLr);
+
+        // EMA before the fp16 rounding below, as in train.py.
+        var emaCopy = new YoloModel(Config);
+        emaCopy.to(Device);
+        Ema = new ModelEma(Model, emaCopy);
+        if (resume is null) RoundToHalfPrecision();
+
+        ComputeLoss = new ComputeLoss(Hyp.ScaledForModel(Config.NumLevels, Config.Nc, options.ImgSize), Config);
+        Validator = validator ?? new EpochValidator(CocoDataset.Load(options.Data, options.ValSplit), options.ImgSize, options.BatchSize * 2,
+                                                    Math.Max(1, options.EffectiveWorkers(Environment.ProcessorCount) * 2));
+    }
+
+    /// <summary>
+    /// The resumed run's config, or the one of the initial weights with this dataset's classes (everything whose shape
+    /// fits is kept, i.e. all but Detect's output convs when nc differs), or --cfg's from scratch.
+    /// </summary>
+    ModelConfig ChooseConfig(string[] names, ResumePoint? resume)
+    {
+        var o = Options;
+        if (resume is not null)
+        {
+            var c = resume.Checkpoint;
+            if (c.Config.Nc != names.Length)
+                throw new InvalidDataException($"{resume.Path}: checkpoint has {c.Config.Nc} classes, the dataset {o.Data} has {names.Length}.");
+            return c.Config with { Names = names };
+        }
+        if (!string.IsNullOrEmpty(o.Weights))
+        {
+            if (!File.Exists(o.Weights)) throw new FileNotFoundException($"{o.Weights}: weights file not found.", o.Weights);
+            if (Checkpoint.IsCheckpoint(o.Weights))
+            {
+                using var c = Checkpoint.Load(o.Weights);
+                return new ModelConfig { Scale = c.Config.Scale, Nc = names.Length, Names = names, AnchorsPx = c.Config.AnchorsPx, Strides = c.Config.Strides };
+            }
+            using var w = WeightsFile.Load(o.Weights);
+            return new ModelConfig { Scale = w.Config.Scale, Nc = names.Length, Names = names, AnchorsPx = w.Config.AnchorsPx, Strides = w.Config.Strides };
+        }
+        return ModelConfig.FromName(o.Cfg, names.Length, names);
+    }
+
+    YoloModel BuildModel(bool importWeights)
+    {
+        // train.py: init_seeds(opt.seed + 1 + RANK) before the model is built, so a seed fixes the initial weights.
+        torch.manual_seed(Options.Seed + 1);
+        var model = new YoloModel(Config);
+        if (importWeights && !string.IsNullOrEmpty(Options.Weights))
+        {
+            using var w = WeightsFile.Load(Options.Weights);
+            var report = StateDictImporter.LoadInto(model, w);
+            notes.Add($"{Options.Weights}: {report.Summary}");
+        }
+        model.to(Device);
+        return model;
+    }
+
+    /// <summary>train.py --freeze: the listed layers keep their weights (no gradient).</summary>
+    void Freeze()
+    {
+        var prefixes = Options.FreezePrefixes();
+        int frozen = 0;
+        foreach (var (k, p) in Model.named_parameters())
+        {
+            bool freeze = prefixes.Any(x => k.StartsWith(x, StringComparison.Ordinal));
+            p.requires_grad = !freeze;
+            if (freeze) frozen++;
+        }
+        if (frozen > 0) notes.Add($"freezing {frozen} parameter tensors of {string.Join(", ", prefixes.Select(x => x.TrimEnd('.')))}");
+    }
+
+    /// <summary>train.py's three groups (norm weights without decay, weights with decay, biases), the extensions' modules merged in.</summary>
+    OptimizerHelper BuildOptimizer(IReadOnlyList<nn.Module> extensionModules)
+    {
+        var groups = OptimizerFactory.Classify(Model);
+        for (int i = 0; i < extensionModules.Count; i++)
+            groups = OptimizerFactory.Merge(groups, OptimizerFactory.Classify(extensionModules[i], $"extension{i}"));
+        double decay = Options.ScaledWeightDecay(Hyp);
+        var optimizer = OptimizerFactory.Create(Options.Optimizer, groups, Hyp.Lr0, Hyp.Momentum, decay);
+        notes.Add($"optimizer: {Options.Optimizer}(lr={Hyp.Lr0.ToString(CultureInfo.InvariantCulture)}) with parameter groups " +
+                  $"{groups.NormWeights.Count} weight(decay=0.0), {groups.Weights.Count} weight(decay={decay.ToString(CultureInfo.InvariantCulture)}), {groups.Biases.Count} bias");
+        return optimizer;
+    }
+
+    /// <summary>train.py: model.half().float() "pre-reduce anchor precision" (rounds every float to fp16 once).</summary>
+    void RoundToHalfPrecision()
+    {
+        using var ng = no_grad();
+        foreach (var (_, v) in Model.state_dict())
+            if (v.is_floating_point()) v.copy_(v.to(ScalarType.Float16).to(ScalarType.Float32));
+    }
+
+    public void Dispose()
+    {
+        Loader.Dispose();
+        Validator.Dispose();
+        ComputeLoss.Dispose();
+        Optimizer.Dispose();
+        Ema.Ema.Dispose();
+        Model.Dispose();
+    }
+}
