@@ -13,6 +13,11 @@ using static TorchSharp.torch;
 namespace YoloDistill.Distill.Tests.Distillation;
 
 /// <summary>Distillation over training steps: what imitation does to the student, what it must not do to the teacher, and resume.</summary>
+/// <remarks>
+/// Alone (<see cref="GlobalGeneratorCollection"/>): the models here are initialised from torch's global generator after a
+/// manual_seed, and a test drawing from it in parallel changed their start (the imitation test failed once that way).
+/// </remarks>
+[Collection(GlobalGeneratorCollection.Name)]
 public class DistillTrainingTests
 {
     public DistillTrainingTests() => set_num_threads(1);
@@ -28,8 +33,8 @@ public class DistillTrainingTests
     static Dictionary<string, Tensor> Snapshot(nn.Module m) => m.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     /// <summary>
-    /// The masked, standardised distance of the adapted student features to the teacher's (FGFI's own measure, λ = 1), with
-    /// the student in training mode as the steps see it (batch statistics in BatchNorm).
+    /// The masked distance of the adapted student features to the teacher's in the default form (FGFI's own measure,
+    /// λ = 1), with the student in training mode as the steps see it (batch statistics in BatchNorm).
     /// </summary>
     static float Distance(YoloModel student, Adapters adapters, YoloOutput teacher, Tensor images, Tensor targets)
     {
@@ -37,8 +42,8 @@ public class DistillTrainingTests
         using var scope = NewDisposeScope();
         student.train();
         using var s = student.forward(images);
-        var masks = ImitationMask.Build(targets, (int)images.shape[0], (int)images.shape[2], (int)images.shape[3], student.Config, levels: LevelAssignment.Matched);
-        var (loss, _) = FgfiLoss.Compute(adapters.forward(s.Features), teacher.Features, masks, FeatureNorm.Channel, FeatureReduction.Mean, LevelBalance.PerLevel);
+        var masks = ImitationMask.Build(targets, (int)images.shape[0], (int)images.shape[2], (int)images.shape[3], student.Config, levels: FgfiLoss.Levels.Default);
+        var (loss, _) = FgfiLoss.Compute(adapters.forward(s.Features), teacher.Features, masks, FgfiLoss.Norm.Default, FgfiLoss.Reduction.Default, FgfiLoss.Balance.Default);
         return loss.item<float>();
     }
 
@@ -86,6 +91,9 @@ public class DistillTrainingTests
         float with = Train(0.5);
         Assert.True(with < 0.8 * before, $"with imitation the distance went {before:F4} -> {with:F4}");
         Assert.True(with < without - 0.1 * before, $"distance after 8 steps: {with:F4} with imitation, {without:F4} without (start {before:F4})");
+        // At the default λ too (measured: 0.0383 -> 0.0344, against 0.0383 without), if by less.
+        float withDefault = Train(FgfiLoss.Weight.Default);
+        Assert.True(withDefault < without - 0.05 * before, $"distance after 8 steps at the default λ: {withDefault:F4}, {without:F4} without (start {before:F4})");
         foreach (var v in initState.Values) v.Dispose();
     }
 
