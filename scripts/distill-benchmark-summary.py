@@ -41,9 +41,12 @@ if "fgfi" in rows and "baseline" in rows:
     s = max(rows["fgfi"]["sd"], rows["baseline"]["sd"])
     d = rows["fgfi"]["mean"] - rows["baseline"]["mean"]
     check(f"fgfi (CLI defaults) beats the pretrained-start baseline by more than 2σ: {d:+.4f} vs 2σ = {2 * s:.4f}", d > 2 * s)
-if "fgfi+kd" in rows and "kd" in rows:
-    d = rows["fgfi+kd"]["mean"] - rows["kd"]["mean"]
-    check(f"fgfi+kd beats kd alone: {d:+.4f} (σ {max(rows['fgfi+kd']['sd'], rows['kd']['sd']):.4f})", d > 0)
+# fgfi+kd against kd with the same KD settings: the plain pair, and any pair of labels with a common suffix (kd-w0.2).
+for m in [m for m in labels if m.startswith("fgfi+kd")]:
+    k = "kd" + m[len("fgfi+kd"):]
+    if k not in rows: continue
+    d = rows[m]["mean"] - rows[k]["mean"]
+    check(f"{m} beats {k} alone: {d:+.4f} (σ {max(rows[m]['sd'], rows[k]['sd']):.4f})", d > 0)
 # Gradient diagnostics (--diagnose-every 25): first and last epoch, means over probes and seeds.
 import csv
 def diag(m):

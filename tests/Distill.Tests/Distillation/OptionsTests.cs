@@ -49,6 +49,8 @@ public class OptionsTests
         Assert.Equal(FeatureNorm.Channel, normalised.Get(FgfiLoss.Norm));
         Assert.Equal(AdapterKind.Conv1x1, normalised.Get(Adapters.Kernel));
         Assert.Equal(5.0, o.Get(CwdLoss.Weight));
+        Assert.Equal(0.2, DistillOptions.For("kd").Get(KdLoss.Weight));
+        Assert.Equal(1.0, DistillOptions.FromMetadata(new Dictionary<string, string> { ["distill.method"] = "kd" })!.Get(KdLoss.Weight));
         Assert.Equal(1.0, o.Get(KdLoss.Temperature));
         var paper = o with { Settings = FgfiLoss.Paper };
         Assert.Equal(0.01, paper.Get(FgfiLoss.Weight));
