@@ -6,6 +6,12 @@ using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Export;
 
+/// <remarks>
+/// Alone (<see cref="GlobalGeneratorCollection"/>): the model and its statistics are drawn from torch's global generator;
+/// a fresh-clone run, with other tests drawing from it at the same time, got another draw whose activations grew to a
+/// P5 std of 144 and a relative difference of 8.5e-4.
+/// </remarks>
+[Collection(GlobalGeneratorCollection.Name)]
 public class OnnxScaleTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     /// <summary>
