@@ -2,6 +2,7 @@ using TorchSharp;
 using YoloDistill.Detector.Export;
 using YoloDistill.Detector.Inference;
 using YoloDistill.Detector.Model;
+using YoloDistill.Tests;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Tests.Export;
