@@ -6,6 +6,24 @@ namespace YoloDistill.Detector.Training;
 public enum OptimizerKind { SGD, Adam, AdamW }
 
 /// <summary>
+/// Which parameters the gradient clip at norm 10 acts on. train.py clips model.parameters(); a run with extensions
+/// (distillation's adapters) has parameters train.py does not know. The choice only matters when an extension adds some.
+/// </summary>
+public enum GradClip
+{
+    /// <summary>The model's and the extensions' parameters together, one total norm (this trainer's behaviour before the choice existed).</summary>
+    All,
+    /// <summary>
+    /// Only the model's parameters, as train.py's clip_grad_norm_(model.parameters()); the extensions' are not clipped, so
+    /// neither their gradient shrinks the student's step nor does the clip reach them (the adapters' gradient comes
+    /// only from the distillation terms, whose weights bound it).
+    /// </summary>
+    Student,
+    /// <summary>The model's parameters and the extensions' each clipped at norm 10 on their own: decoupled, with a bound on both.</summary>
+    Separate,
+}
+
+/// <summary>
 /// The arguments of Ultralytics v7.0 train.py that this trainer honours, with train.py's defaults.
 /// Paths are resolved by the caller; the trainer only reads and writes where it is told.
 /// </summary>
@@ -54,6 +72,8 @@ public sealed record TrainOptions
     /// norms and cosines, and how the gradient clip acted, to diagnostics.csv (0 = off; each probe costs a backward per term).
     /// </summary>
     public int DiagnoseEvery { get; init; }
+    /// <summary>Which parameters the gradient clip acts on (see <see cref="GradClip"/>); runs saved before it existed read All.</summary>
+    public GradClip Clip { get; init; } = GradClip.All;
     /// <summary>Run folder: weights/, results.csv, results.png, hyp.yaml, opt.yaml.</summary>
     public string SaveDir { get; init; } = "runs/train/exp";
 

@@ -31,8 +31,13 @@ internal sealed class TrainingSetup : IDisposable
     public int WarmupIterations { get; }
     public OptimizerHelper Optimizer { get; }
     public LrSchedule Schedule { get; }
-    /// <summary>The model's and the extensions' parameters, clipped together as train.py clips model.parameters().</summary>
+    /// <summary>
+    /// The parameters clipped at norm 10 as one set: the model's and the extensions' with <see cref="GradClip.All"/>, the
+    /// model's alone otherwise (train.py clips model.parameters()).
+    /// </summary>
     public Parameter[] ClipParameters { get; }
+    /// <summary>The extensions' trainable parameters (<see cref="ITrainingExtension.TrainableModules"/>): the adapters.</summary>
+    public Parameter[] ExtensionParameters { get; }
     public GradientDiagnostics? Diagnostics { get; }
     public ModelEma Ema { get; }
     public ComputeLoss ComputeLoss { get; }
@@ -64,9 +69,14 @@ internal sealed class TrainingSetup : IDisposable
 
         var extensionModules = extensions.SelectMany(e => e.TrainableModules).ToArray();
         Optimizer = BuildOptimizer(extensionModules);
+        ExtensionParameters = extensionModules.SelectMany(m => m.parameters()).ToArray();
+        ClipParameters = options.Clip == GradClip.All ? [.. Model.parameters(), .. ExtensionParameters] : Model.parameters().ToArray();
         if (options.DiagnoseEvery > 0)
-            Diagnostics = new GradientDiagnostics(options.DiagnosticsCsvPath, options.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray());
-        ClipParameters = Model.parameters().Concat(extensionModules.SelectMany(m => m.parameters())).ToArray();
+            Diagnostics = new GradientDiagnostics(options.DiagnosticsCsvPath, options.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray())
+            {
+                // With a clip of the model alone the extensions' norm is a second record; with All it is part of the one total.
+                RecordsExtensions = options.Clip != GradClip.All && ExtensionParameters.Length > 0,
+            };
         Schedule = new LrSchedule(options.Epochs, Hyp.Lrf, options.CosLr);
 
         // EMA before the fp16 rounding below, as in train.py.

@@ -83,17 +83,42 @@ internal sealed class TrainingStep
 
     void OptimizerStep(long ni)
     {
-        var withGrad = setup.ClipParameters.Where(p => p.requires_grad && p.grad is not null).ToArray();
+        var withGrad = WithGrad(setup.ClipParameters);
         if (withGrad.Length > 0)
         {
             double norm = nn.utils.clip_grad_norm_(withGrad, MaxGradNorm);
             setup.Diagnostics?.RecordClip(norm, MaxGradNorm);
         }
+        if (setup.Options.Clip != GradClip.All) ExtensionClip();
         setup.Optimizer.step();
         setup.Optimizer.zero_grad();
         setup.Ema.Update(setup.Model);
         state.LastOptStep = ni;
     }
+
+    /// <summary>
+    /// The extensions' parameters outside the model's clip: clipped on their own (<see cref="GradClip.Separate"/>) or
+    /// left as they are (<see cref="GradClip.Student"/>, their norm then measured only for the diagnostics).
+    /// </summary>
+    void ExtensionClip()
+    {
+        var withGrad = WithGrad(setup.ExtensionParameters);
+        if (withGrad.Length == 0) return;
+        if (setup.Options.Clip == GradClip.Separate)
+        {
+            double norm = nn.utils.clip_grad_norm_(withGrad, MaxGradNorm);
+            setup.Diagnostics?.RecordExtensionClip(norm, MaxGradNorm);
+        }
+        else if (setup.Diagnostics is { } d)
+        {
+            using var scope = NewDisposeScope();
+            double norm = stack(withGrad.Select(p => p.grad!.norm()).ToArray()).norm().item<float>();
+            d.RecordExtensionClip(norm, double.PositiveInfinity);
+        }
+    }
+
+    static TorchSharp.Modules.Parameter[] WithGrad(IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
+        parameters.Where(p => p.requires_grad && p.grad is not null).ToArray();
 
     /// <summary>An extension's loss items by column name, checked against the columns it declared.</summary>
     static IEnumerable<(string Column, float Value)> ItemsByColumn(ITrainingExtension ext, ExtensionLoss loss)
