@@ -35,8 +35,11 @@ public static class DistillLosses
 {
     public static IReadOnlyList<DistillLossKind> All { get; } = [FgfiLoss.Kind, CwdLoss.Kind, KdLoss.Kind];
 
-    /// <summary>Settings every feature loss shares (the adapters), then each loss's own, in registry order.</summary>
-    public static IEnumerable<LossSetting> AllSettings => Adapters.Settings.Concat(All.SelectMany(k => k.Settings));
+    /// <summary>
+    /// The run-level schedule's settings (<see cref="DistillSchedule"/>), those every feature loss shares (the adapters),
+    /// then each loss's own, in registry order.
+    /// </summary>
+    public static IEnumerable<LossSetting> AllSettings => DistillSchedule.Settings.Concat(Adapters.Settings).Concat(All.SelectMany(k => k.Settings));
 
     public static DistillLossKind Find(string name) =>
         All.FirstOrDefault(k => string.Equals(k.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))

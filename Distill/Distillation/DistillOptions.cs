@@ -52,9 +52,12 @@ public sealed record DistillOptions
         if (Losses.Count == 0) throw new ArgumentException("No distillation method selected (--method fgfi|cwd|kd or a combination).");
     }
 
-    /// <summary>The settings that apply: the adapters' when a feature loss is selected, then each selected loss's own.</summary>
+    /// <summary>
+    /// The settings that apply: the run-level schedule's (every method), the adapters' when a feature loss is selected,
+    /// then each selected loss's own.
+    /// </summary>
     public IEnumerable<LossSetting> ActiveSettings =>
-        (NeedsAdapters ? Adapters.Settings : []).Concat(Losses.SelectMany(k => k.Settings));
+        DistillSchedule.Settings.Concat(NeedsAdapters ? Adapters.Settings : []).Concat(Losses.SelectMany(k => k.Settings));
 
     /// <summary>Checkpoint metadata: the method, every active setting, the teacher's number format.</summary>
     public IReadOnlyDictionary<string, string> ToMetadata()
@@ -89,6 +92,7 @@ public sealed record DistillOptions
     public IEnumerable<string> Describe()
     {
         foreach (var kind in Losses) yield return kind.Create(Effective).Describe();
+        if (new DistillSchedule(Effective).Describe() is { } schedule) yield return schedule;
         if (NeedsAdapters)
             yield return string.Create(CultureInfo.InvariantCulture,
                 $"adapters: {Adapters.Kernel.Format(Get(Adapters.Kernel))}, init {Adapters.Init.Format(Get(Adapters.Init))}");

@@ -34,6 +34,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     Device device = CPU;
     long iteration;
     long totalIterations;
+    long iterationsPerEpoch;
 
     readonly bool disposeTeacher;
 
@@ -60,12 +61,17 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     /// <summary>Batches seen so far over the whole run (drives the weight schedules; restored on resume).</summary>
     public long Iteration => iteration;
     /// <summary>Where the weight schedules are now.</summary>
-    public DistillProgress Progress => new(iteration, totalIterations);
+    public DistillProgress Progress => new(iteration, totalIterations, iterationsPerEpoch);
+
+    /// <summary>Whether distillation is off now (one of the last --distill-stop-epochs epochs): no teacher forward, no loss.</summary>
+    public bool Stopped => loss?.Schedule.IsStopped(Progress) == true;
 
     public void Setup(TrainingContext context)
     {
         teacher.CheckCompatible(context.Model.Config, options);
+        new DistillSchedule(options.Effective).CheckEpochs(context.Options.Epochs);
         device = context.Device;
+        iterationsPerEpoch = context.BatchesPerEpoch;
         totalIterations = (long)context.Options.Epochs * context.BatchesPerEpoch;
         teacher.Model.to(device);
         teacher.UsePrecision(options.TeacherPrecision, device);
@@ -85,6 +91,7 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     public ExtensionLoss ExtraLoss(DetectionBatch batch, Tensor images, YoloOutput student)
     {
         if (loss is null) throw new InvalidOperationException("DistillationExtension.Setup was not called before the first batch.");
+        if (Stopped) return Off(images);
         using var scope = NewDisposeScope();
         using var t = teacher.Forward(images);
         var targets = batch.Targets.to(device);
@@ -107,6 +114,17 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
             for (int l = 0; l < levels.Length; l++) stats.Add(($"{term.Name}_p{l + 3}_share", sum > 0 ? levels[l] / sum : 0));
         }
         return new ExtensionLoss(scope.MoveToOuter(total), items) { Terms = parts, Stats = stats };
+    }
+
+    /// <summary>
+    /// A step with distillation off: no teacher forward, a zero loss, each column 0. No terms or statistics, so the
+    /// diagnostics rows of these epochs leave the distillation columns empty instead of probing gradients that are 0.
+    /// </summary>
+    ExtensionLoss Off(Tensor images)
+    {
+        iteration++;
+        var items = DistillLosses.All.ToDictionary(k => k.Column, _ => zeros(new long[0], device: images.device), StringComparer.Ordinal);
+        return new ExtensionLoss(zeros(new long[0], device: images.device), items);
     }
 
     public void OnEpochStart(int epoch)

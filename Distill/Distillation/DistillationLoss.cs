@@ -38,6 +38,7 @@ public sealed class DistillationLoss
 {
     readonly ModelConfig student;
     readonly IReadOnlyList<IDistillationLoss> losses;
+    readonly DistillSchedule schedule;
 
     public Adapters? Adapters { get; }
     public DistillOptions Options { get; }
@@ -50,6 +51,7 @@ public sealed class DistillationLoss
         if (teacher.NumLevels != student.NumLevels || !teacher.Strides.SequenceEqual(student.Strides))
             throw new ArgumentException($"Teacher ({teacher.ModelName}, strides {string.Join(",", teacher.Strides)}) and student ({student.ModelName}, strides {string.Join(",", student.Strides)}) do not share feature levels.");
         losses = options.Losses.Select(k => k.Create(options.Effective)).ToArray();
+        schedule = new DistillSchedule(options.Effective);
         foreach (var l in losses) l.CheckCompatible(teacher, student);
         Options = options;
         this.student = student;
@@ -60,8 +62,13 @@ public sealed class DistillationLoss
     public static Adapters CreateAdapters(ModelConfig teacher, ModelConfig student, DistillOptions options, Generator? generator = null) =>
         new(FeatureChannels.Of(student), FeatureChannels.Of(teacher), options.Get(Distillation.Adapters.Kernel), options.Get(Distillation.Adapters.Init), generator);
 
-    /// <summary>The selected losses' weights at <paramref name="progress"/>, by name.</summary>
-    public IReadOnlyDictionary<string, double> WeightsAt(DistillProgress progress) => losses.ToDictionary(l => l.Name, l => l.WeightAt(progress));
+    /// <summary>The run-level schedule (decay of every weight, last epochs without distillation).</summary>
+    public DistillSchedule Schedule => schedule;
+
+    /// <summary>The selected losses' weights at <paramref name="progress"/>, by name: each loss's own, times the run's schedule.</summary>
+    public IReadOnlyDictionary<string, double> WeightsAt(DistillProgress progress) => losses.ToDictionary(l => l.Name, l => WeightAt(l, progress));
+
+    double WeightAt(IDistillationLoss loss, DistillProgress progress) => loss.WeightAt(progress) * schedule.Factor(progress);
 
     /// <param name="s">Student output of this step (training mode, with graph).</param>
     /// <param name="t">Teacher output on the same batch (no graph).</param>
@@ -84,7 +91,7 @@ public sealed class DistillationLoss
         foreach (var loss in losses)
         {
             var v = loss.Compute(step);
-            var term = new DistillTerm(loss.Name, loss.WeightAt(progress), v.Loss, v.PerLevel);
+            var term = new DistillTerm(loss.Name, WeightAt(loss, progress), v.Loss, v.PerLevel);
             var weighted = term.Weighted;
             total = total is null ? weighted : total + weighted;
             terms.Add(term);

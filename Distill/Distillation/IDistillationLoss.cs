@@ -22,8 +22,11 @@ public sealed record DistillStep(YoloOutput Student, YoloOutput Teacher, IReadOn
     }
 }
 
-/// <summary>Where training is, for schedules: the global iteration and the run's total number of iterations.</summary>
-public readonly record struct DistillProgress(long Iteration, long TotalIterations);
+/// <summary>
+/// Where training is, for schedules: the global iteration, the run's total number of iterations and the iterations per
+/// epoch (0 when unknown; <see cref="DistillSchedule"/> needs it to stop distillation for the last epochs).
+/// </summary>
+public readonly record struct DistillProgress(long Iteration, long TotalIterations, long IterationsPerEpoch = 0);
 
 /// <summary>A loss's unweighted value (scalar, per image, in the student's graph) and optional per-level parts (detached) for diagnostics.</summary>
 public sealed record LossValue(Tensor Loss, Tensor? PerLevel = null) : IDisposable
