@@ -5,6 +5,7 @@ using System.Text.Json;
 using Spectre.Console;
 using TorchSharp;
 using YoloDistill.Detector.Common;
+using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
@@ -14,10 +15,11 @@ using static TorchSharp.torch;
 namespace YoloDistill.Distill.Cli;
 
 /// <summary>
-/// yolo-distill bench distill-step: median time of one distillation step (teacher no-grad forward, student forward,
-/// detection loss, masks, adapters, distillation losses, backward, SGD step) against a plain student training step
-/// plus a teacher forward, and the share of the step spent building the imitation masks. Random images and boxes
-/// (seeded), random-initialised models unless weights are given.
+/// yolo-distill bench distill-step: the time of the trainer's own step (<see cref="TrainStepBench.MeasureTrainerStep"/>:
+/// TrainingStep.Run built by TrainingSetup as `distill` builds a run) with the <see cref="DistillationExtension"/>,
+/// against the same step of the student alone (as `train` runs it), the teacher's no-grad forward on its own and its
+/// share of the distilled step, and the time of building the imitation masks. The batches are the first of a small
+/// synthetic shapes set (generated in a temporary folder) or of --data; random-initialised models unless weights are given.
 /// </summary>
 public static class BenchDistillStepCommand
 {
@@ -25,26 +27,30 @@ public static class BenchDistillStepCommand
     {
         var teacher = new Option<string>("--teacher") { Description = "Teacher: yolov5n..x (random init) or a weights file", DefaultValueFactory = _ => "yolov5s" };
         var student = new Option<string>("--student") { Description = "Student: yolov5n..x (random init) or a weights file", DefaultValueFactory = _ => "yolov5n" };
+        var data = new Option<string?>("--data") { Description = "Dataset root in COCO layout whose train split gives the batches (default: a synthetic shapes set in a temporary folder)" };
+        var split = new Option<string>("--split") { Description = "Split of --data", DefaultValueFactory = _ => "train" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
         var img = new Option<int>("--img") { Description = "Square input size (multiple of 32)", DefaultValueFactory = _ => 320 };
         var method = new Option<string>("--method") { Description = "fgfi, cwd, kd or a '+' combination", DefaultValueFactory = _ => "fgfi" };
-        var boxes = new Option<int>("--boxes") { Description = "Random boxes per image (a mosaic of COCO images holds about 30)", DefaultValueFactory = _ => 30 };
-        var iters = new Option<int>("--iters") { Description = "Timed iterations per measurement", DefaultValueFactory = _ => 10 };
+        var clip = new Option<string>("--clip") { Description = "Gradient clip set, as distill --clip: all, student or separate", DefaultValueFactory = _ => "all" };
+        var boxes = new Option<int>("--boxes") { Description = "Random boxes per image for the mask timing (a mosaic of COCO images holds about 30)", DefaultValueFactory = _ => 30 };
+        var iters = new Option<int>("--iters", "--iterations") { Description = "Timed iterations per measurement", DefaultValueFactory = _ => 8 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations before each measurement", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { Description = "Torch intra-op threads (0 = libtorch default)", DefaultValueFactory = _ => 0 };
         var masksOnly = new Option<bool>("--masks-only") { Description = "Only time the mask building (no models)" };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
         var precision = new Option<string>("--teacher-precision") { Description = "Teacher number format: auto, fp32, bf16 or fp16 (as distill)", DefaultValueFactory = _ => "auto" };
         var outFile = new Option<string?>("--out") { Description = "Result file (default runs/bench/distill-step/exp.../distill_step.json)" };
-        var cmd = new Command("distill-step", "Time of one distillation step vs a student training step plus a teacher forward, and the mask-building share");
-        foreach (var o in new Option[] { teacher, student, batch, img, method, boxes, iters, warmup, threads, masksOnly, device, precision, outFile }) cmd.Options.Add(o);
-        cmd.SetAction((pr, ct) => Task.FromResult(Run(new Settings(pr.GetValue(teacher)!, pr.GetValue(student)!, pr.GetValue(batch), pr.GetValue(img),
-            pr.GetValue(method)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads), pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(precision)!, pr.GetValue(outFile), ct))));
+        var cmd = new Command("distill-step", "Time of the trainer's distillation step vs its student step, the teacher forward's share, and the mask-building share");
+        foreach (var o in new Option[] { teacher, student, data, split, batch, img, method, clip, boxes, iters, warmup, threads, masksOnly, device, precision, outFile }) cmd.Options.Add(o);
+        cmd.SetAction((pr, ct) => Task.FromResult(Run(new Settings(pr.GetValue(teacher)!, pr.GetValue(student)!, pr.GetValue(data), pr.GetValue(split)!, pr.GetValue(batch),
+            pr.GetValue(img), pr.GetValue(method)!, pr.GetValue(clip)!, pr.GetValue(boxes), pr.GetValue(iters), pr.GetValue(warmup), pr.GetValue(threads),
+            pr.GetValue(masksOnly), pr.GetValue(device)!, pr.GetValue(precision)!, pr.GetValue(outFile), ct))));
         return cmd;
     }
 
-    sealed record Settings(string Teacher, string Student, int Batch, int Img, string Method, int Boxes, int Iters, int Warmup, int Threads,
-        bool MasksOnly, string Device, string Precision, string? Out, CancellationToken Stop = default);
+    sealed record Settings(string Teacher, string Student, string? Data, string Split, int Batch, int Img, string Method, string Clip, int Boxes, int Iters,
+        int Warmup, int Threads, bool MasksOnly, string Device, string Precision, string? Out, CancellationToken Stop = default);
 
     static int Run(Settings a)
     {
@@ -54,6 +60,8 @@ public static class BenchDistillStepCommand
         if (a.Warmup < 0) throw new ArgumentException($"--warmup {a.Warmup}: must not be negative.");
         if (a.Boxes < 0) throw new ArgumentException($"--boxes {a.Boxes}: must not be negative.");
         if (a.Threads < 0) throw new ArgumentException($"--threads {a.Threads}: must not be negative.");
+        if (a.Data is not null && !Directory.Exists(a.Data)) throw new DirectoryNotFoundException($"--data {a.Data}: dataset root not found.");
+        var clipScope = DistillCommand.ParseClip(a.Clip);
         if (a.Threads > 0) torch.set_num_threads(a.Threads);
         var options = DistillOptions.For(a.Method) with { TeacherPrecision = TeacherPrecisionParser.Parse(a.Precision) };
         var dev = DeviceSelector.Parse(a.Device);
@@ -65,7 +73,7 @@ public static class BenchDistillStepCommand
             ["device"] = dev.ToString(), ["threads"] = torch.get_num_threads(), ["load_average"] = LoadAverage(),
         };
         var table = new Table().AddColumn("measurement").AddColumn(new TableColumn("median wall").RightAligned())
-            .AddColumn(new TableColumn("median CPU (all threads)").RightAligned());
+            .AddColumn(new TableColumn("per batch wall").RightAligned()).AddColumn(new TableColumn("median CPU (all threads)").RightAligned());
 
         using var targets = RandomTargets(batch, a.Boxes, 80, new Random(0)).to(dev);
         var maskCfg = ModelConfig.FromName(File.Exists(a.Student) ? "yolov5n" : a.Student);
@@ -80,85 +88,92 @@ public static class BenchDistillStepCommand
 
         if (!a.MasksOnly)
         {
-            torch.manual_seed(0);
-            using var teacher = BuildTeacher(a.Teacher, dev);
-            using var studentModel = BuildModel(a.Student, dev);
-            teacher.CheckCompatible(studentModel.Config, options);
-            teacher.UsePrecision(options.TeacherPrecision, dev);
-            result["teacher_dtype"] = teacher.ComputeType.ToString();
-            using var adapters = options.NeedsAdapters ? DistillationLoss.CreateAdapters(teacher.Config, studentModel.Config, options) : null;
-            adapters?.to(dev);
-            var distill = new DistillationLoss(options, teacher.Config, studentModel.Config, adapters);
-            var hyp = new Hyp().ScaledForModel(studentModel.Config.NumLevels, studentModel.Config.Nc, img);
-            using var det = new ComputeLoss(hyp, studentModel.Config);
-            var parameters = studentModel.parameters().Concat(adapters?.parameters() ?? []).ToArray();
-            using var sgd = optim.SGD(parameters, 0.001, momentum: 0.9, nesterov: true);
-            studentModel.train();
-            using var images = rand(batch, 3, img, img, device: dev);
-            using var stepTargets = targets[targets[.., 1] < studentModel.Config.Nc];
-
-            // ComputeLoss caches its per-device anchors on first use; create them outside the timed steps' dispose scopes.
-            using (var o = studentModel.forward(images))
-            {
-                var (l, it) = det.Compute(o.Raw, stepTargets);
-                l.Dispose();
-                it.Dispose();
-            }
-
-            var (studentStep, studentCpu) = Median(a, () =>
-            {
-                using var scope = NewDisposeScope();
-                using var o = studentModel.forward(images);
-                var (loss, _) = det.Compute(o.Raw, stepTargets);
-                sgd.zero_grad();
-                loss.backward();
-                sgd.step();
-            });
-            var (teacherForward, teacherCpu) = Median(a, () =>
-            {
-                using var scope = NewDisposeScope();
-                using var o = teacher.Forward(images);
-            });
-            long iteration = 0;
-            var (distillStep, distillCpu) = Median(a, () =>
-            {
-                using var scope = NewDisposeScope();
-                using var t = teacher.Forward(images);
-                using var s = studentModel.forward(images);
-                var (loss, _) = det.Compute(s.Raw, stepTargets);
-                using var terms = distill.Compute(s, t, stepTargets, new DistillProgress(iteration++, 1000));
-                var total = loss + terms.Total * batch;
-                sgd.zero_grad();
-                total.backward();
-                sgd.step();
-            });
-            result["student_step_s"] = studentStep;
-            result["teacher_forward_s"] = teacherForward;
-            result["student_plus_teacher_s"] = studentStep + teacherForward;
-            result["distill_step_s"] = distillStep;
-            result["overhead_s"] = distillStep - studentStep - teacherForward;
-            result["mask_share_of_distill_step"] = maskBuild / distillStep;
-            result["student_step_cpu_s"] = studentCpu;
-            result["teacher_forward_cpu_s"] = teacherCpu;
-            result["distill_step_cpu_s"] = distillCpu;
-            result["mask_cpu_share_of_distill_step"] = maskCpu / distillCpu;
-            table.AddRow("student train step", Ms(studentStep), Ms(studentCpu));
-            table.AddRow("teacher no-grad forward", Ms(teacherForward), Ms(teacherCpu));
-            table.AddRow("student step + teacher forward", Ms(studentStep + teacherForward), Ms(studentCpu + teacherCpu));
-            table.AddRow($"distill step ({options.Method})", Ms(distillStep), Ms(distillCpu));
-            table.AddRow("mask building", $"{Ms(maskBuild)} ({100 * maskBuild / distillStep:0.00}%)", $"{Ms(maskCpu)} ({100 * maskCpu / distillCpu:0.00}%)");
+            var tmp = Directory.CreateTempSubdirectory("yd-bench-distill-step").FullName;
+            try { MeasureSteps(a, options, clipScope, dev, tmp, result, table, maskBuild, maskCpu); }
+            finally { Directory.Delete(tmp, recursive: true); }
         }
-        else table.AddRow("mask building", Ms(maskBuild), Ms(maskCpu));
+        else table.AddRow("mask building", Ms(maskBuild), "", Ms(maskCpu));
 
         var path = a.Out ?? Path.Combine(RunDirectory.Resolve(null, Path.Combine("bench", "distill-step")), "distill_step.json");
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-        AnsiConsole.MarkupLine($"{Markup.Escape(a.Teacher)} -> {Markup.Escape(a.Student)}, batch {batch} at {img}, {a.Boxes} boxes/image, {dev}, " +
+        AnsiConsole.MarkupLine($"{Markup.Escape(a.Teacher)} -> {Markup.Escape(a.Student)}, batch {batch} at {img}, {dev}, " +
                                $"{torch.get_num_threads()} threads, load average {result["load_average"]}");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"Results saved to [bold]{Markup.Escape(path)}[/]");
         return 0;
+    }
+
+    /// <summary>The trainer's step of the student alone, then with distillation, and the teacher's forward on its own.</summary>
+    static void MeasureSteps(Settings a, DistillOptions options, GradClip clip, Device dev, string tmp, Dictionary<string, object> result, Table table,
+                             double maskBuild, double maskCpu)
+    {
+        int batch = a.Batch, img = a.Img;
+        var data = a.Data;
+        var split = a.Split;
+        if (data is null)
+        {
+            // Enough images for the batches one optimizer step accumulates (they are loaded once and reused).
+            data = Path.Combine(tmp, "data");
+            int accumulate = new TrainOptions { BatchSize = batch }.Accumulate;
+            SynthDataset.Generate(data, 0, new SynthOptions { Train = batch * Math.Min(accumulate, a.Iters + a.Warmup), Val = 1, ImgSize = img });
+            split = "train";
+        }
+        var names = CocoDataset.Load(data, split).Names.ToArray();
+        var trainOptions = new TrainOptions
+        {
+            Data = data, TrainSplit = split, ValSplit = split, Cfg = File.Exists(a.Student) ? "yolov5n" : a.Student,
+            Weights = File.Exists(a.Student) ? a.Student : null, Epochs = 1, BatchSize = batch, ImgSize = img, Workers = 2,
+            Device = dev.ToString(), NoPlots = true, NoVal = true, Clip = clip,
+        };
+        TrainerStepTiming Measure(string name, IReadOnlyList<ITrainingExtension> extensions) =>
+            TrainStepBench.MeasureTrainerStep(trainOptions with { SaveDir = Path.Combine(tmp, name) }, new Hyp(), extensions, a.Iters, a.Warmup, ct: a.Stop);
+
+        var studentStep = Measure("student", []);
+        using var teacher = File.Exists(a.Teacher) ? Teacher.Load(a.Teacher, dev) : new Teacher(new YoloModel(ModelConfig.FromName(a.Teacher, names.Length, names)), a.Teacher);
+        TrainerStepTiming distillStep;
+        using (var ext = new DistillationExtension(teacher, options))
+            distillStep = Measure("distill", [ext]);
+        result["teacher_dtype"] = teacher.ComputeType.ToString();
+        using var images = rand(batch, 3, img, img, device: dev);
+        var (teacherForward, teacherCpu) = Median(a, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var o = teacher.Forward(images);
+            if (dev.type != DeviceType.CPU) o.Raw[0].cpu();
+        });
+
+        result["measured"] = "TrainingStep.Run built by TrainingSetup (the trainer's step): forward, detection loss, extension losses, backward; " +
+                             "clip, optimizer step and EMA every accumulate batches. Batches loaded once and reused; steps after the lr warm-up.";
+        result["data"] = a.Data ?? "synthetic shapes (temporary)";
+        result["clip"] = clip.ToString().ToLowerInvariant();
+        result["accumulate"] = distillStep.Accumulate;
+        result["instances_per_image"] = distillStep.InstancesPerImage;
+        result["student_step_s"] = studentStep.PerBatchSeconds;
+        result["student_step_median_s"] = studentStep.MedianSeconds;
+        result["student_step_cpu_s"] = studentStep.MedianCpuSeconds;
+        result["student_optimizer_steps"] = studentStep.OptimizerSteps;
+        result["teacher_forward_s"] = teacherForward;
+        result["teacher_forward_cpu_s"] = teacherCpu;
+        result["student_plus_teacher_s"] = studentStep.PerBatchSeconds + teacherForward;
+        result["distill_step_s"] = distillStep.PerBatchSeconds;
+        result["distill_step_median_s"] = distillStep.MedianSeconds;
+        result["distill_step_cpu_s"] = distillStep.MedianCpuSeconds;
+        result["distill_optimizer_steps"] = distillStep.OptimizerSteps;
+        result["distill_over_student"] = distillStep.PerBatchSeconds / studentStep.PerBatchSeconds;
+        result["teacher_forward_share_of_distill_step"] = teacherForward / distillStep.PerBatchSeconds;
+        result["overhead_s"] = distillStep.PerBatchSeconds - studentStep.PerBatchSeconds - teacherForward;
+        result["mask_share_of_distill_step"] = maskBuild / distillStep.PerBatchSeconds;
+        result["mask_cpu_share_of_distill_step"] = maskCpu / distillStep.MedianCpuSeconds;
+        result["student_step_seconds"] = studentStep.StepSeconds;
+        result["distill_step_seconds"] = distillStep.StepSeconds;
+        table.AddRow("student train step (trainer)", Ms(studentStep.MedianSeconds), Ms(studentStep.PerBatchSeconds), Ms(studentStep.MedianCpuSeconds));
+        table.AddRow("teacher no-grad forward", Ms(teacherForward), $"{Ms(teacherForward)} ({100 * teacherForward / distillStep.PerBatchSeconds:0}% of distill)", Ms(teacherCpu));
+        table.AddRow("student step + teacher forward", "", Ms(studentStep.PerBatchSeconds + teacherForward), "");
+        table.AddRow($"distill step ({options.Method}, trainer)", Ms(distillStep.MedianSeconds),
+            $"{Ms(distillStep.PerBatchSeconds)} ({distillStep.PerBatchSeconds / studentStep.PerBatchSeconds:0.00}x student)", Ms(distillStep.MedianCpuSeconds));
+        table.AddRow("mask building", Ms(maskBuild), $"{100 * maskBuild / distillStep.PerBatchSeconds:0.00}% of distill", Ms(maskCpu));
     }
 
     /// <summary>1-minute load average (Linux), recorded because timings on a shared machine depend on it.</summary>
@@ -169,16 +184,6 @@ public static class BenchDistillStepCommand
     }
 
     static string Ms(double s) => (s * 1000).ToString("0.0", CultureInfo.InvariantCulture) + " ms";
-
-    static YoloModel BuildModel(string arg, Device dev)
-    {
-        if (File.Exists(arg)) return Detector.Weights.ModelLoader.Load(arg, dev);
-        var model = new YoloModel(ModelConfig.FromName(arg));
-        model.to(dev);
-        return model;
-    }
-
-    static Teacher BuildTeacher(string arg, Device dev) => File.Exists(arg) ? Teacher.Load(arg, dev) : new Teacher(BuildModel(arg, dev), arg);
 
     /// <summary>Boxes of 2–40% of the image side at random places, <paramref name="perImage"/> per image.</summary>
     internal static Tensor RandomTargets(int batch, int perImage, int nc, Random rng)

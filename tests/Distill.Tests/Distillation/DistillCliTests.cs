@@ -107,9 +107,17 @@ public class DistillCliTests
             "--boxes", "3", "--iters", "1", "--warmup", "0", "--out", file));
         using var doc = JsonDocument.Parse(File.ReadAllText(file));
         var r = doc.RootElement;
-        foreach (var key in new[] { "distill_step_s", "student_step_s", "teacher_forward_s", "mask_build_s", "mask_share_of_distill_step" })
+        foreach (var key in new[] { "distill_step_s", "student_step_s", "teacher_forward_s", "mask_build_s", "mask_share_of_distill_step",
+                                    "distill_over_student", "teacher_forward_share_of_distill_step", "instances_per_image" })
             Assert.True(r.GetProperty(key).GetDouble() > 0, key);
         Assert.Equal("fgfi", r.GetProperty("method").GetString());
+        // The trainer's step: batch 1 accumulates 64 batches per optimizer step; the one timed step (the first after the
+        // lr warm-up) makes one, since none was made before.
+        Assert.Equal(64, r.GetProperty("accumulate").GetInt32());
+        Assert.Equal(1, r.GetProperty("distill_optimizer_steps").GetInt32());
+        Assert.Equal(1, r.GetProperty("distill_step_seconds").GetArrayLength());
+        Assert.StartsWith("TrainingStep.Run", r.GetProperty("measured").GetString());
+        Assert.Contains("--clip 'none': expected all, student or separate", CliHarness.UserError("bench", "distill-step", "--clip", "none", "--out", file));
         Assert.Contains("--img 100: must be a multiple of 32", CliHarness.UserError("bench", "distill-step", "--img", "100", "--masks-only", "--out", file));
     }
 }
