@@ -4,53 +4,103 @@
 # better than the student can become alone (weights/teacher-yolov5s-shapes.ckpt), and the baseline and every distilled
 # student get the same data, budget and seeds. A from-scratch pair is kept as a second protocol.
 #
-#   bash scripts/distill-benchmark.sh
+#   bash scripts/distill-benchmark.sh [--data DIR] [--teacher FILE] [--student-weights FILE] [--epochs N]
+#        [--seeds "0 1 2"] [--methods "baseline fgfi ..."] [--scratch-methods "..."] [--name NAME] [--dry-run]
 #
-# Environment (defaults): SEEDS="0 1 2" EPOCHS=5 IMG=320 BATCH=16 THREADS=2
+# A flag wins over its environment variable. Environment (defaults): SEEDS="0 1 2" EPOCHS=5 IMG=320 BATCH=16 THREADS=2
 #   METHODS="baseline fgfi fgfi+kd kd fgfi-paper=fgfi,--fgfi-preset,paper"   (pretrained start; label=method,--option,value,...)
 #   SCRATCH_METHODS="baseline fgfi"                                           (from scratch; "" to skip)
-#   TEACHER, STUDENT_WEIGHTS, DATA=datasets/shapes, OUT=runs/distill-benchmark, RESULTS=scripts/bench-results
+#   TEACHER, STUDENT_WEIGHTS, DATA=datasets/shapes, RESULTS=scripts/bench-results
+#   NAME=distill-benchmark: names the results, so that another table does not overwrite this one's:
+#     OUT=runs/NAME (the runs), RESULTS/NAME.md, RESULTS/NAME.csv and RESULTS/NAME/ (every run's results.csv, wall times).
+#     E.g. the full schedule: NAME=distill-benchmark-full EPOCHS=30 (or --name distill-benchmark-full --epochs 30).
 #   YD: a prebuilt yolo-distill.dll (lets the benchmark run from a copy while the checkout is rebuilt).
+#   --dry-run: print every train/distill/val command instead of running it (no build, no setup, no training).
+# A teacher file named yolov5s.pt is checked against Ultralytics v7.0's release file (sha256 and size); a warning says
+# when it differs (another version's yolov5s.pt has other weights and other numbers).
 #
 # Output: OUT/<label>-s<seed>/ (each run), OUT/val-*/stats.json, OUT/results.{md,csv}, and the table, every run's
-# results.csv and the wall times copied to RESULTS/distill-benchmark*. Finished runs are skipped when run again.
+# results.csv and the wall times copied to RESULTS/NAME*. Finished runs are skipped when run again.
 # Cost on a 2-core AVX2 machine (AMD EPYC, 2026-12-02, fp32 teacher): about 3.6 min per baseline run and 4-6 min per
 # distilled run (5 epochs + val), so the default rows and the from-scratch pair take about 1.5 hours.
 # Further rows of the README's table: METHODS="kd-w1=kd,--kd-weight,1 fgfi+kd-w1=fgfi+kd,--kd-weight,1
 #   fgfi-normalised=fgfi,--fgfi-preset,normalised" SCRATCH_METHODS="" bash scripts/distill-benchmark.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DRY=0
+usage() { sed -n '7,8p' "$0" | sed 's/^# *//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) DATA=${2:?--data needs a value}; shift 2 ;;
+    --teacher) TEACHER=${2:?--teacher needs a value}; shift 2 ;;
+    --student-weights) STUDENT_WEIGHTS=${2:?--student-weights needs a value}; shift 2 ;;
+    --epochs) EPOCHS=${2:?--epochs needs a value}; shift 2 ;;
+    --seeds) SEEDS=${2?--seeds needs a value}; shift 2 ;;
+    --methods) METHODS=${2?--methods needs a value}; shift 2 ;;
+    --scratch-methods) SCRATCH_METHODS=${2?--scratch-methods needs a value}; shift 2 ;;
+    --name) NAME=${2:?--name needs a value}; shift 2 ;;
+    --dry-run) DRY=1; shift ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "distill-benchmark.sh: unknown argument '$1'" >&2; usage ;;
+  esac
+done
 SEEDS=${SEEDS:-"0 1 2"}
 EPOCHS=${EPOCHS:-5}
 IMG=${IMG:-320}
 BATCH=${BATCH:-16}
 THREADS=${THREADS:-2}
+DEFAULT_TEACHER=weights/teacher-yolov5s-shapes.ckpt
 DATA=${DATA:-datasets/shapes}
-TEACHER=${TEACHER:-weights/teacher-yolov5s-shapes.ckpt}
+TEACHER=${TEACHER:-$DEFAULT_TEACHER}
 STUDENT_WEIGHTS=${STUDENT_WEIGHTS:-weights/yolov5n-pretrain.ckpt}
 METHODS=${METHODS-"baseline fgfi fgfi+kd kd fgfi-paper=fgfi,--fgfi-preset,paper"}
 SCRATCH_METHODS=${SCRATCH_METHODS-"baseline fgfi"}
-OUT=${OUT:-runs/distill-benchmark}
+NAME=${NAME:-distill-benchmark}
+case "$NAME" in */*|.*|"") echo "distill-benchmark.sh: --name '$NAME': a plain file name is needed" >&2; exit 2 ;; esac
+case "$EPOCHS" in ''|*[!0-9]*) echo "distill-benchmark.sh: --epochs '$EPOCHS': a whole number is needed" >&2; exit 2 ;; esac
+OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-scripts/bench-results}
+# The table names the teacher: the shipped one as before, any other by its path.
+if [ "$TEACHER" = "$DEFAULT_TEACHER" ]; then TEACHER_LABEL="yolov5s, shipped"; else TEACHER_LABEL=$TEACHER; fi
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 
-bash scripts/setup.sh
-if [ -z "${YD:-}" ]; then
-  dotnet build Distill/Distill.csproj -c Release -nologo -v q
-  YD=Distill/bin/Release/net10.0/yolo-distill.dll
+# Ultralytics v7.0's yolov5s.pt (github.com/ultralytics/yolov5/releases/download/v7.0/yolov5s.pt).
+YOLOV5S_V70_SHA256=8b3b748c1e592ddd8868022e8732fde20025197328490623cc16c6f24d0782ee
+YOLOV5S_V70_BYTES=14808437
+if [ "$(basename "$TEACHER")" = yolov5s.pt ] && [ -f "$TEACHER" ]; then
+  got_sha=$(sha256sum "$TEACHER" | cut -d' ' -f1); got_bytes=$(stat -c %s "$TEACHER")
+  if [ "$got_sha" != "$YOLOV5S_V70_SHA256" ] || [ "$got_bytes" != "$YOLOV5S_V70_BYTES" ]; then
+    echo "warning: $TEACHER is not Ultralytics v7.0's yolov5s.pt (sha256 $got_sha, $got_bytes bytes; v7.0's is $YOLOV5S_V70_SHA256, $YOLOV5S_V70_BYTES bytes)" >&2
+  fi
 fi
-Y="dotnet $YD"
-[ -d "$DATA/annotations" ] || $Y dataset synth --out "$DATA" --seed 0 --img "$IMG"
+
+if [ "$DRY" = 1 ]; then
+  Y="echo [dry-run] yolo-distill"
+else
+  bash scripts/setup.sh
+  if [ -z "${YD:-}" ]; then
+    dotnet build Distill/Distill.csproj -c Release -nologo -v q
+    YD=Distill/bin/Release/net10.0/yolo-distill.dll
+  fi
+  Y="dotnet $YD"
+  [ -d "$DATA/annotations" ] || $Y dataset synth --out "$DATA" --seed 0 --img "$IMG"
+fi
 for f in "$TEACHER" "$STUDENT_WEIGHTS"; do
   [ -f "$f" ] || { echo "$f not found (README, 'The shipped weights', says how it is made)" >&2; exit 2; }
 done
-mkdir -p "$OUT" "$RESULTS/distill-benchmark"
+if [ "$DRY" = 1 ]; then
+  echo "[dry-run] NAME=$NAME OUT=$OUT results: $RESULTS/$NAME.md $RESULTS/$NAME.csv $RESULTS/$NAME/"
+  echo "[dry-run] data $DATA, teacher $TEACHER ($TEACHER_LABEL), student weights $STUDENT_WEIGHTS, $EPOCHS epochs, seeds $SEEDS"
+fi
 times="$OUT/wall_times.csv"
-[ -f "$times" ] || echo "run,seconds" > "$times"
+if [ "$DRY" = 0 ]; then
+  mkdir -p "$OUT" "$RESULTS/$NAME"
+  [ -f "$times" ] || echo "run,seconds" > "$times"
+fi
 
 common=(--data "$DATA" --split train --val-split val --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS" --cache --diagnose-every 25)
 val() { # name weights
-  [ -f "$OUT/val-$1/stats.json" ] || $Y val --data "$DATA" --split val --weights "$2" --img "$IMG" --batch "$BATCH" --out "$OUT/val-$1" --no-plots
+  [ -f "$OUT/val-$1/stats.json" ] && [ "$DRY" = 0 ] || $Y val --data "$DATA" --split val --weights "$2" --img "$IMG" --batch "$BATCH" --out "$OUT/val-$1" --no-plots
 }
 train_one() { # label start seed spec
   local label=$1 start=$2 seed=$3 spec=$4
@@ -69,18 +119,23 @@ train_one() { # label start seed spec
       local sinit=(); [ "$start" = pretrained ] && sinit=(--student-weights "$STUDENT_WEIGHTS")
       $Y distill "${common[@]}" --teacher "$TEACHER" --student yolov5n ${sinit[@]+"${sinit[@]}"} --method "$method" ${extra[@]+"${extra[@]}"} --seed "$seed" --out "$run"
     fi
-    echo "$name,$((SECONDS - t0))" >> "$times"
-    touch "$run/.finished"
+    if [ "$DRY" = 0 ]; then
+      echo "$name,$((SECONDS - t0))" >> "$times"
+      touch "$run/.finished"
+    fi
   fi
   val "$name" "$run/weights/best.ckpt"
-  cp "$run/results.csv" "$RESULTS/distill-benchmark/$name.csv"
+  [ "$DRY" = 1 ] || cp "$run/results.csv" "$RESULTS/$NAME/$name.csv"
 }
 
 val teacher "$TEACHER"
 labels=()
 for spec in $METHODS; do labels+=("${spec%%=*}"); done
 for spec in $SCRATCH_METHODS; do labels+=("scratch-${spec%%=*}"); done
-summary() { python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" < scripts/distill-benchmark-summary.py; }
+summary() {
+  [ "$DRY" = 1 ] && return 0
+  NAME="$NAME" TEACHER_LABEL="$TEACHER_LABEL" python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" < scripts/distill-benchmark-summary.py
+}
 # Seed by seed, so that an interrupted benchmark (SIGTERM, or SEEDS/METHODS cut short) still tabulates what it finished:
 # the table names how many seeds each row has. The from-scratch pair runs after every pretrained-start row.
 for seed in $SEEDS; do
