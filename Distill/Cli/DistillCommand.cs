@@ -42,6 +42,7 @@ public static class DistillCommand
             var options = distill.Bind(pr);
             options.Validate();
             var clipScope = ParseClip(pr.GetValue(clip)!);
+            new DistillSchedule(options.Effective).CheckEpochs(pr.GetValue(train.Epochs));
             var studentName = pr.GetValue(student)!;
             Detector.Model.ModelConfig.FromName(studentName);
             var teacherPath = pr.GetValue(teacher);
@@ -49,7 +50,6 @@ public static class DistillCommand
             if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
             var hyp = train.LoadHyp(pr);
             var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights)) with { Clip = clipScope };
-            new DistillSchedule(options.Effective).CheckEpochs(trainOptions.Epochs);
             // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
             using var t = Teacher.Load(Path.GetFullPath(teacherPath), DeviceSelector.Parse(trainOptions.Device));
             using var ext = new DistillationExtension(t, options);

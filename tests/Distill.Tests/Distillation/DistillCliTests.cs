@@ -65,7 +65,23 @@ public class DistillCliTests
             CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kd", "--psi", "0.5", "--out", Path.Combine(tmp, "r3")));
         Assert.Contains("none.pt: teacher weights not found", CliHarness.UserError("distill", "--data", data, "--teacher", Path.Combine(tmp, "none.pt"), "--out", Path.Combine(tmp, "r4")));
         Assert.Contains("weights/last.ckpt: no checkpoint to resume from", CliHarness.UserError("distill", "--resume", tmp));
-        foreach (var r in new[] { "r1", "r2", "r3", "r4" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
+        Assert.Contains("--clip 'adapters': expected all, student or separate",
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--clip", "adapters", "--out", Path.Combine(tmp, "r5")));
+        Assert.Contains("--distill-stop-epochs 3: must be less than --epochs 3 (distillation would never run)",
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--epochs", "3", "--distill-stop-epochs", "3", "--out", Path.Combine(tmp, "r6")));
+        Assert.Contains("--distill-decay 'step'", CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--distill-decay", "step", "--out", Path.Combine(tmp, "r7")));
+        foreach (var r in new[] { "r1", "r2", "r3", "r4", "r5", "r6", "r7" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
+    }
+
+    [Fact]
+    public void Distill_help_lists_the_run_schedule_and_the_clip_with_their_defaults()
+    {
+        var (code, help) = CliHarness.RunCaptured("distill", "--help");
+        Assert.Equal(0, code);
+        var flat = string.Join(" ", help.Split((char[])['\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+        foreach (var text in new[] { "--distill-decay", "(none, cosine, linear) [default: none]", "--distill-final", "[default: 0.1]",
+                                     "--distill-stop-epochs", "no teacher forward", "--clip", "student (the student's only" })
+            Assert.Contains(text, flat);
     }
 
     [Fact]
