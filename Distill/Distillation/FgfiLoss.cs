@@ -60,7 +60,7 @@ public sealed class FgfiLoss(LossSettings settings) : IDistillationLoss
     public static readonly LossSetting<LevelBalance> Balance = Setting.Choice("fgfi-balance", "Level balance: pooled N_pos over all levels (paper) or per-level", LevelBalance.Pooled);
     public static readonly LossSetting<long> Delay = Setting.Count("imitation-delay", "Iterations at the start with lambda held at 0", 0);
     public static readonly LossSetting<long> Warmup = Setting.Count("imitation-warmup", "Iterations over which lambda then ramps up linearly from 0 (0 = none)", 0);
-    public static readonly LossSetting<WeightDecay> Decay = Setting.Choice("imitation-decay", "Decay of lambda over the run", WeightDecay.None);
+    public static readonly LossSetting<WeightDecay> Decay = Setting.Choice("imitation-decay", "Decay of lambda over the run (FGFI's own; --distill-decay, over every loss, multiplies it)", WeightDecay.None);
     public static readonly LossSetting<double> Final = Setting.Number("imitation-final", "With a decay: lambda's factor at the last iteration", 0.1, v => v is < 0 or > 1 ? "must lie in [0, 1]" : null);
 
     /// <summary>
