@@ -33,7 +33,7 @@ public sealed record DistillLossKind(
 /// </summary>
 public static class DistillLosses
 {
-    public static IReadOnlyList<DistillLossKind> All { get; } = [FgfiLoss.Kind, CwdLoss.Kind, KdLoss.Kind];
+    public static IReadOnlyList<DistillLossKind> All { get; } = [FgfiLoss.Kind, CwdLoss.Kind, KdLoss.Kind, KdBoxLoss.Kind];
 
     /// <summary>Settings every feature loss shares (the adapters), then each loss's own, in registry order.</summary>
     public static IEnumerable<LossSetting> AllSettings => Adapters.Settings.Concat(All.SelectMany(k => k.Settings));
