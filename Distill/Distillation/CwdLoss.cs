@@ -47,7 +47,7 @@ public sealed class CwdLoss(LossSettings settings) : IDistillationLoss
     public static readonly LossSetting<double> Weight = Setting.Number("cwd-weight", "CWD loss weight", DefaultWeight, v => v < 0 ? "must be >= 0" : null);
     public static readonly LossSetting<double> Tau = Setting.Number("cwd-tau", "CWD softmax temperature", DefaultTau, v => v <= 0 ? "must be > 0" : null);
     public static readonly LossSetting<CwdNorm> Norm = Setting.Choice("cwd-norm",
-        "CWD feature normalisation before the softmax: per-channel batch standardisation as BatchNorm2d(affine=False) (bn), or none", CwdNorm.Bn);
+        "CWD feature normalisation before the softmax: per-channel batch standardisation as BatchNorm2d(affine=False), or none", CwdNorm.Bn);
 
     public static readonly DistillLossKind Kind = new("cwd", "train/cwd_loss",
         "Channel-wise distillation of the neck features (Shu et al., ICCV 2021)", ComparesFeatures: true, [Weight, Tau, Norm], s => new CwdLoss(s))

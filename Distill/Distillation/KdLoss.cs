@@ -45,7 +45,7 @@ public sealed class KdLoss(LossSettings settings) : IDistillationLoss
     public static readonly LossSetting<double> Weight = Setting.Number("kd-weight", "KD loss weight", DefaultWeight, v => v < 0 ? "must be >= 0" : null);
     public static readonly LossSetting<double> Temperature = Setting.Number("kd-temperature", "KD temperature T", DefaultTemperature, v => v <= 0 ? "must be > 0" : null);
     public static readonly LossSetting<KdObjectness> Objectness = Setting.Choice("kd-obj",
-        "KD objectness target: the teacher's objectness times the CIoU of the student's box with the teacher's (iou), the teacher's softened objectness (soft), or none",
+        "KD objectness target: the teacher's objectness times the CIoU of the student's box with the teacher's, the teacher's softened objectness, or none",
         KdObjectness.Iou);
 
     public static readonly DistillLossKind Kind = new("kd", "train/kd_loss",
