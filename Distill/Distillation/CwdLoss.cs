@@ -35,10 +35,10 @@ public sealed class CwdLoss(LossSettings settings) : IDistillationLoss
     /// <summary>
     /// Chosen from the gradient, not copied: mmyolo's RTMDet and DAMO-YOLO use weight 1 with the BN normalisation, but
     /// here (built-in shapes set, shipped teacher, pretrained yolov5n, a fresh 1x1 adapter) its gradient on the student
-    /// at weight 1 was 31x the detection loss's on the first three batches (134 against 4.4) and 75-130x over
-    /// iterations 10-40 of a distill run, where the detection gradient falls to about 1. Weight 0.01 puts it at the
-    /// detection gradient's size, as FGFI's working λ does (README, "Distillation benchmark"). The raw form at its
-    /// earlier default 5 had 21x on the first batches.
+    /// at weight 1 was 31x the detection loss's on the first three batches (134 against 4.4) and 60-130x over
+    /// iterations 10-40 of a distill run, where the detection gradient falls to about 1. At weight 0.01 it was
+    /// 0.6-1.2x the detection gradient over those iterations, the size FGFI's working λ has (README, "Distillation
+    /// benchmark"). The raw form at its earlier default 5 had 21x on the first batches.
     /// </summary>
     public const double DefaultWeight = 0.01;
     /// <summary>nn.BatchNorm2d's default ε.</summary>
