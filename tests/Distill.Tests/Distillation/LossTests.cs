@@ -335,19 +335,23 @@ public class LossTests
         using var t = T(tv, 1, 1, 1, 1, 6);
         using var s = T(sv, 1, 1, 1, 1, 6).requires_grad_();
         double cls = Math.Log(2);   // BCE with a 0 logit, whatever the target
+        // iou: the teacher is confident (0.75 >= 0.1), so the target is the CIoU of the two boxes, 1/4.
         using var iou = KdLoss.Compute([s], [t], 1.0, KdObjectness.Iou, UnitAnchors());
-        Assert.Equal(Bce(1, 0.75 * 0.25) + cls, iou.item<float>(), 5);
+        Assert.Equal(Bce(1, 0.25) + cls, iou.item<float>(), 5);
+        // Below the threshold the teacher sees no object there: target 0.
+        using var unsure = KdLoss.Compute([s], [t], 1.0, KdObjectness.Iou, UnitAnchors(), objThreshold: 0.8);
+        Assert.Equal(Bce(1, 0) + cls, unsure.item<float>(), 5);
         using var soft = KdLoss.Compute([s], [t], 1.0, KdObjectness.Soft);
         Assert.Equal(Bce(1, 0.75) + cls, soft.item<float>(), 5);
         using var none = KdLoss.Compute([s], [t], 1.0, KdObjectness.None);
         Assert.Equal(cls, none.item<float>(), 5);
         // At T = 2 the classes are softened and scaled by T², the iou objectness is neither.
         using var iouT2 = KdLoss.Compute([s], [t], 2.0, KdObjectness.Iou, UnitAnchors());
-        Assert.Equal(Bce(1, 0.1875) + 4 * cls, iouT2.item<float>(), 5);
+        Assert.Equal(Bce(1, 0.25) + 4 * cls, iouT2.item<float>(), 5);
         // The target is detached: the objectness form does not move the student's box.
         iou.backward();
         Assert.Equal(0f, s.grad![TensorIndex.Ellipsis, TensorIndex.Slice(0, 4)].abs().sum().item<float>());
-        Assert.Equal(Sig(1) - 0.1875, s.grad![0, 0, 0, 0, 4].item<float>(), 5);
+        Assert.Equal(Sig(1) - 0.25, s.grad![0, 0, 0, 0, 4].item<float>(), 5);
         Assert.Throws<ArgumentException>(() => KdLoss.Compute([s], [t], 1.0, KdObjectness.Iou));
     }
 }

@@ -72,6 +72,8 @@ public class OptionsTests
     {
         var kd = DistillOptions.For("kd+kdbox");
         Assert.Equal(KdObjectness.Iou, kd.Get(KdLoss.Objectness));
+        Assert.Equal(0.1, kd.Get(KdLoss.ObjThreshold));
+        Assert.Contains("--kd-obj-threshold 0: must lie in (0, 1)", Assert.Throws<ArgumentException>(() => kd.With(KdLoss.ObjThreshold, 0.0)).Message);
         Assert.Equal(0.1, kd.Get(KdBoxLoss.Weight));
         Assert.Equal(0.1, kd.Get(KdBoxLoss.Threshold));
         Assert.False(kd.NeedsAdapters);
@@ -117,13 +119,14 @@ public class OptionsTests
         var names = DistillLosses.AllSettings.Select(s => s.Name).ToArray();
         Assert.Equal(names.Length, names.Distinct().Count());
         var o = DistillOptions.For("fgfi+cwd+kd+kdbox", FgfiLoss.Paper.With(FgfiLoss.Weight, 0.25).With(KdLoss.Weight, 3.0).With(FgfiLoss.Decay, WeightDecay.Cosine)
-            .With(KdLoss.Objectness, KdObjectness.None).With(CwdLoss.Norm, CwdNorm.None).With(KdBoxLoss.Threshold, 0.3).With(KdBoxLoss.Weight, 0.5));
+            .With(KdLoss.Objectness, KdObjectness.None).With(KdLoss.ObjThreshold, 0.4).With(CwdLoss.Norm, CwdNorm.None).With(KdBoxLoss.Threshold, 0.3).With(KdBoxLoss.Weight, 0.5));
         var back = DistillOptions.FromMetadata(o.ToMetadata())!;
         Assert.Equal(o.Method, back.Method);
         foreach (var s in o.ActiveSettings) Assert.Equal(o.Settings.Text(s), back.Settings.Text(s));
         Assert.Equal("0.25", back.Settings.Text(FgfiLoss.Weight));
         Assert.Equal("cosine", back.Settings.Text(FgfiLoss.Decay));
         Assert.Equal("none", back.Settings.Text(KdLoss.Objectness));
+        Assert.Equal(0.4, back.Get(KdLoss.ObjThreshold));
         Assert.Equal("none", back.Settings.Text(CwdLoss.Norm));
         Assert.Equal("0.3", back.Settings.Text(KdBoxLoss.Threshold));
         Assert.Equal(0.5, back.Get(KdBoxLoss.Weight));
