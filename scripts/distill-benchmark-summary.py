@@ -98,6 +98,8 @@ def diag(m):
     return {k: statistics.mean(v) for k, v in out_rows.items()}
 cols = [("det_grad_norm", "detection grad norm"), ("fgfi_grad_norm", "imitation grad norm"), ("cos_det_fgfi", "cos(det, imit)"),
         ("kd_grad_norm", "KD grad norm"), ("cos_det_kd", "cos(det, KD)"),
+        ("kdbox_grad_norm", "box KD grad norm"), ("cos_det_kdbox", "cos(det, box KD)"),
+        ("cwd_grad_norm", "CWD grad norm"), ("cos_det_cwd", "cos(det, CWD)"),
         ("mean_total_norm", "clipped norm before clip"), ("clipped_fraction", "steps clipped"), ("mean_clip_factor", "mean clip factor"),
         ("mean_extension_norm", "adapters' norm (--clip student/separate)"),
         ("fgfi_p3_share", "P3 share"), ("fgfi_p4_share", "P4 share"), ("fgfi_p5_share", "P5 share")]

@@ -106,7 +106,9 @@ public static class BoxOps
         var v = (4 / (Math.PI * Math.PI)) * (atan(w2 / h2) - atan(w1 / h1)).pow(2);
         Tensor alpha;
         using (no_grad())
-            alpha = v / (v - iou + (1 + eps));                  // a constant weight in Ultralytics: no gradient through it
+            // A constant weight in Ultralytics: no gradient through it. For two identical boxes iou can round to 1 + eps,
+            // and Ultralytics divides 0 by 0 (NaN, which then reaches every gradient); the clamp changes nothing else.
+            alpha = v / (v - iou + (1 + eps)).clamp_min(eps);
         return scope.MoveToOuter(iou - (rho2 / c2 + v * alpha));
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Spectre.Console;
 using YoloDistill.Detector.Common;
 using YoloDistill.Distill.Demo;
+using YoloDistill.Distill.Distillation;
 
 namespace YoloDistill.Distill.Cli;
 
@@ -24,7 +25,7 @@ public static class DemoCommand
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => d.Batch };
         var img = new Option<int>("--img") { Description = "Image size", DefaultValueFactory = _ => d.Img };
         var seed = new Option<int>("--seed") { Description = "Seed for both students", DefaultValueFactory = _ => d.Seed };
-        var method = new Option<string>("--method") { Description = "Distillation method(s): fgfi, cwd, kd, combinable with +", DefaultValueFactory = _ => d.Method };
+        var method = new Option<string>("--method") { Description = $"Distillation method(s): {string.Join(", ", DistillLosses.All.Select(k => k.Name))}, combinable with +", DefaultValueFactory = _ => d.Method };
         var weight = new Option<double?>("--imitation-weight") { Description = "FGFI imitation loss weight (lambda) [default: distill's]" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto", DefaultValueFactory = _ => d.Device };
         var workers = new Option<int>("--workers") { Description = "Data loader threads", DefaultValueFactory = _ => d.Workers };

@@ -33,7 +33,7 @@ public sealed record DistillLossKind(
 /// </summary>
 public static class DistillLosses
 {
-    public static IReadOnlyList<DistillLossKind> All { get; } = [FgfiLoss.Kind, CwdLoss.Kind, KdLoss.Kind];
+    public static IReadOnlyList<DistillLossKind> All { get; } = [FgfiLoss.Kind, CwdLoss.Kind, KdLoss.Kind, KdBoxLoss.Kind];
 
     /// <summary>
     /// The run-level schedule's settings (<see cref="DistillSchedule"/>), those every feature loss shares (the adapters),

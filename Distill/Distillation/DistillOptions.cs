@@ -4,7 +4,7 @@ namespace YoloDistill.Distill.Distillation;
 
 /// <summary>
 /// Distillation settings: the selected losses (<c>--method</c>), the values of their settings (unset ones read as each
-/// setting's default, see <see cref="FgfiLoss"/>, <see cref="CwdLoss"/>, <see cref="KdLoss"/>, <see cref="Adapters"/>),
+/// setting's default, see <see cref="FgfiLoss"/>, <see cref="CwdLoss"/>, <see cref="KdLoss"/>, <see cref="KdBoxLoss"/>, <see cref="Adapters"/>),
 /// and the teacher's number format.
 /// </summary>
 public sealed record DistillOptions
@@ -49,7 +49,7 @@ public sealed record DistillOptions
     /// <summary>Throws ArgumentException when nothing is selected.</summary>
     public void Validate()
     {
-        if (Losses.Count == 0) throw new ArgumentException("No distillation method selected (--method fgfi|cwd|kd or a combination).");
+        if (Losses.Count == 0) throw new ArgumentException($"No distillation method selected (--method {string.Join("|", DistillLosses.All.Select(k => k.Name))} or a combination).");
     }
 
     /// <summary>

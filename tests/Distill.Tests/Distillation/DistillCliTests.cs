@@ -63,14 +63,18 @@ public class DistillCliTests
             CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "fgfi+xyz", "--out", Path.Combine(tmp, "r2")));
         Assert.Contains("--psi does not apply to --method kd",
             CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kd", "--psi", "0.5", "--out", Path.Combine(tmp, "r3")));
+        Assert.Contains("--kd-obj 'hard': expected iou, soft, none",
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kd", "--kd-obj", "hard", "--out", Path.Combine(tmp, "r5")));
+        Assert.Contains("--cwd-norm does not apply to --method kd+kdbox (it sets cwd)",
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--method", "kdbox+kd", "--cwd-norm", "bn", "--out", Path.Combine(tmp, "r6")));
         Assert.Contains("none.pt: teacher weights not found", CliHarness.UserError("distill", "--data", data, "--teacher", Path.Combine(tmp, "none.pt"), "--out", Path.Combine(tmp, "r4")));
         Assert.Contains("weights/last.ckpt: no checkpoint to resume from", CliHarness.UserError("distill", "--resume", tmp));
         Assert.Contains("--clip 'adapters': expected all, student or separate",
-            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--clip", "adapters", "--out", Path.Combine(tmp, "r5")));
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--clip", "adapters", "--out", Path.Combine(tmp, "r7")));
         Assert.Contains("--distill-stop-epochs 3: must be less than --epochs 3 (distillation would never run)",
-            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--epochs", "3", "--distill-stop-epochs", "3", "--out", Path.Combine(tmp, "r6")));
-        Assert.Contains("--distill-decay 'step'", CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--distill-decay", "step", "--out", Path.Combine(tmp, "r7")));
-        foreach (var r in new[] { "r1", "r2", "r3", "r4", "r5", "r6", "r7" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
+            CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--epochs", "3", "--distill-stop-epochs", "3", "--out", Path.Combine(tmp, "r8")));
+        Assert.Contains("--distill-decay 'step'", CliHarness.UserError("distill", "--data", data, "--teacher", teacher, "--distill-decay", "step", "--out", Path.Combine(tmp, "r9")));
+        foreach (var r in new[] { "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9" }) Assert.False(Directory.Exists(Path.Combine(tmp, r)), r);
     }
 
     [Fact]

@@ -34,25 +34,27 @@ public class DistillationExtensionTests
     {
         torch.manual_seed(3);
         using var student = new YoloModel(ModelConfig.FromName("yolov5n"));
-        var options = DistillOptions.For("fgfi+kd").With(KdLoss.Weight, 2.0);
+        var options = DistillOptions.For("fgfi+kd+kdbox").With(KdLoss.Weight, 2.0).With(KdBoxLoss.Threshold, 0.0);
         using var ext = SetUp(student, options, "yolov5n");
-        Assert.Equal(["train/imit_loss", "train/cwd_loss", "train/kd_loss"], ext.Columns);
+        Assert.Equal(["train/imit_loss", "train/cwd_loss", "train/kd_loss", "train/kdbox_loss"], ext.Columns);
         Assert.Same(ext.Adapters, Assert.Single(ext.TrainableModules));
         student.train();
         using var b = Batch(2, 64);
         using var s = student.forward(b.Images);
         var (loss, items) = ext.ExtraLoss(b, b.Images, s) is var r ? (r.Loss, r.Items) : default;
         // The named weighted terms sum to the loss; FGFI reports each level's share.
-        Assert.Equal(["fgfi", "kd"], r.Terms.Select(x => x.Name));
+        Assert.Equal(["fgfi", "kd", "kdbox"], r.Terms.Select(x => x.Name));
         Assert.Equal(loss.item<float>(), r.Terms.Sum(x => x.Loss.item<float>()), 4);
         Assert.Equal(1.0, r.Stats.Where(x => x.Name.StartsWith("fgfi_p")).Sum(x => x.Value), 5);
         Assert.Equal(ext.Columns.Order(), items.Keys.Order());
         // Columns are the weighted per-image terms (CWD not selected: 0); the loss is their sum times the batch size
         // (as Ultralytics' loss is the per-image mean times the batch).
         float imit = items["train/imit_loss"].item<float>(), cwd = items["train/cwd_loss"].item<float>(), kd = items["train/kd_loss"].item<float>();
+        float kdbox = items["train/kdbox_loss"].item<float>();
         Assert.Equal(0f, cwd);
-        Assert.True(imit > 0 && kd > 0);
-        Assert.Equal(2 * (imit + kd), loss.item<float>(), 4);
+        Assert.True(imit > 0 && kd > 0 && kdbox > 0);
+        Assert.Equal(1.0, r.Stats.Where(x => x.Name.StartsWith("kdbox_p")).Sum(x => x.Value), 5);
+        Assert.Equal(2 * (imit + kd + kdbox), loss.item<float>(), 4);
         Assert.True(loss.requires_grad);
         Assert.Equal(1, ext.Iteration);
         loss.backward();
@@ -125,7 +127,7 @@ public class DistillationExtensionTests
         torch.manual_seed(5);
         var teacher = new Teacher(new YoloModel(ModelConfig.FromName("yolov5n", 8)), "yolov5n-random");
         var teacherBefore = teacher.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        using var ext = new DistillationExtension(teacher, DistillOptions.For("fgfi+cwd+kd"));
+        using var ext = new DistillationExtension(teacher, DistillOptions.For("fgfi+cwd+kd+kdbox"));
         var o = new TrainOptions
         {
             Data = Path.Combine(root, "data"), TrainSplit = "train", ValSplit = "val", Cfg = "yolov5n", Epochs = 1, BatchSize = 4,
@@ -145,11 +147,13 @@ public class DistillationExtensionTests
         Assert.Contains("train/imit_loss", header);
         Assert.Contains("train/cwd_loss", header);
         Assert.Contains("train/kd_loss", header);
+        Assert.Contains("train/kdbox_loss", header);
 
         using (var c = Checkpoint.Load(o.LastPath))
         {
             Assert.Equal(ext.Adapters.state_dict().Keys.Order(), c.Extras[DistillationExtension.AdaptersGroup].Keys.Order());
-            Assert.Equal("fgfi+cwd+kd", c.Metadata["distill.method"]);
+            Assert.Equal("fgfi+cwd+kd+kdbox", c.Metadata["distill.method"]);
+            Assert.Equal("bn", c.Metadata["distill.cwd_norm"]);
         }
         CheckpointWeightsReader.Register();
         using var w = WeightsFile.Load(o.LastPath);

@@ -12,6 +12,8 @@ public class OptionsTests
     [InlineData("FGFI+kd", "fgfi+kd")]
     [InlineData("cwd + kd", "cwd+kd")]
     [InlineData("kd+cwd+fgfi", "fgfi+cwd+kd")]
+    [InlineData("kdbox+kd", "kd+kdbox")]
+    [InlineData("kdbox + fgfi + KD", "fgfi+kd+kdbox")]
     public void Methods_parse_and_combine_in_registry_order(string text, string canonical)
     {
         var kinds = DistillLosses.ParseMethod(text);
@@ -48,7 +50,7 @@ public class OptionsTests
         Assert.Equal(LevelAssignment.Matched, normalised.Get(FgfiLoss.Levels));
         Assert.Equal(FeatureNorm.Channel, normalised.Get(FgfiLoss.Norm));
         Assert.Equal(AdapterKind.Conv1x1, normalised.Get(Adapters.Kernel));
-        Assert.Equal(5.0, o.Get(CwdLoss.Weight));
+        Assert.Equal(0.01, o.Get(CwdLoss.Weight));
         Assert.Equal(0.2, DistillOptions.For("kd").Get(KdLoss.Weight));
         Assert.Equal(1.0, DistillOptions.FromMetadata(new Dictionary<string, string> { ["distill.method"] = "kd" })!.Get(KdLoss.Weight));
         Assert.Equal(1.0, o.Get(KdLoss.Temperature));
@@ -66,16 +68,68 @@ public class OptionsTests
     }
 
     [Fact]
+    public void Defaults_and_legacy_values_of_the_output_and_cwd_settings()
+    {
+        var kd = DistillOptions.For("kd+kdbox");
+        Assert.Equal(KdObjectness.Iou, kd.Get(KdLoss.Objectness));
+        Assert.Equal(0.1, kd.Get(KdLoss.ObjThreshold));
+        Assert.Contains("--kd-obj-threshold 0: must lie in (0, 1)", Assert.Throws<ArgumentException>(() => kd.With(KdLoss.ObjThreshold, 0.0)).Message);
+        Assert.Equal(0.1, kd.Get(KdBoxLoss.Weight));
+        Assert.Equal(0.1, kd.Get(KdBoxLoss.Threshold));
+        Assert.False(kd.NeedsAdapters);
+        Assert.Equal("iou", kd.ToMetadata()["distill.kd_obj"]);
+        Assert.Equal("0.1", kd.ToMetadata()["distill.kdbox_threshold"]);
+        var cwd = DistillOptions.For("cwd");
+        Assert.Equal(CwdNorm.Bn, cwd.Get(CwdLoss.Norm));
+        Assert.Equal("bn", cwd.ToMetadata()["distill.cwd_norm"]);
+        Assert.Equal("1x1", cwd.ToMetadata()["distill.adapter"]);
+        Assert.Equal("default", cwd.ToMetadata()["distill.adapter_init"]);
+        Assert.Contains("--kd-obj 'hard'", Assert.Throws<ArgumentException>(() => kd.Settings.WithText(KdLoss.Objectness, "hard")).Message);
+        Assert.Contains("must lie in [0, 1)", Assert.Throws<ArgumentException>(() => kd.Settings.WithText(KdBoxLoss.Threshold, "1")).Message);
+        Assert.Contains("--cwd-norm", Assert.Throws<ArgumentException>(() => cwd.Settings.WithText(CwdLoss.Norm, "layer")).Message);
+        Assert.Equal(CwdNorm.None, cwd.Settings.WithText(CwdLoss.Norm, "NONE").Get(CwdLoss.Norm));
+    }
+
+    [Fact]
+    public void Kd_and_cwd_checkpoints_from_before_the_new_settings_resume_with_the_behaviour_they_had()
+    {
+        var kd = DistillOptions.FromMetadata(new Dictionary<string, string>
+        {
+            ["distill.method"] = "fgfi+kd", ["distill.kd_weight"] = "0.2", ["distill.kd_temperature"] = "1", ["distill.imitation_weight"] = "0.01",
+        })!;
+        Assert.Equal(KdObjectness.Soft, kd.Get(KdLoss.Objectness));
+        Assert.Equal(0.2, kd.Get(KdLoss.Weight));
+        var cwd = DistillOptions.FromMetadata(new Dictionary<string, string>
+        {
+            ["distill.method"] = "cwd", ["distill.cwd_weight"] = "5", ["distill.cwd_tau"] = "1", ["distill.adapter"] = "1x1", ["distill.adapter_init"] = "default",
+        })!;
+        Assert.Equal(CwdNorm.None, cwd.Get(CwdLoss.Norm));
+        Assert.Equal(5.0, cwd.Get(CwdLoss.Weight));
+        Assert.Equal(AdapterKind.Conv1x1, cwd.Get(Adapters.Kernel));
+        // Written by this version, the settings come back as they were.
+        var now = DistillOptions.FromMetadata(DistillOptions.For("cwd+kd+kdbox").ToMetadata())!;
+        Assert.Equal(CwdNorm.Bn, now.Get(CwdLoss.Norm));
+        Assert.Equal(KdObjectness.Iou, now.Get(KdLoss.Objectness));
+        Assert.Equal(0.1, now.Get(KdBoxLoss.Weight));
+    }
+
+    [Fact]
     public void Every_setting_name_is_unique_and_round_trips_through_metadata()
     {
         var names = DistillLosses.AllSettings.Select(s => s.Name).ToArray();
         Assert.Equal(names.Length, names.Distinct().Count());
-        var o = DistillOptions.For("fgfi+cwd+kd", FgfiLoss.Paper.With(FgfiLoss.Weight, 0.25).With(KdLoss.Weight, 3.0).With(FgfiLoss.Decay, WeightDecay.Cosine));
+        var o = DistillOptions.For("fgfi+cwd+kd+kdbox", FgfiLoss.Paper.With(FgfiLoss.Weight, 0.25).With(KdLoss.Weight, 3.0).With(FgfiLoss.Decay, WeightDecay.Cosine)
+            .With(KdLoss.Objectness, KdObjectness.None).With(KdLoss.ObjThreshold, 0.4).With(CwdLoss.Norm, CwdNorm.None).With(KdBoxLoss.Threshold, 0.3).With(KdBoxLoss.Weight, 0.5));
         var back = DistillOptions.FromMetadata(o.ToMetadata())!;
         Assert.Equal(o.Method, back.Method);
         foreach (var s in o.ActiveSettings) Assert.Equal(o.Settings.Text(s), back.Settings.Text(s));
         Assert.Equal("0.25", back.Settings.Text(FgfiLoss.Weight));
         Assert.Equal("cosine", back.Settings.Text(FgfiLoss.Decay));
+        Assert.Equal("none", back.Settings.Text(KdLoss.Objectness));
+        Assert.Equal(0.4, back.Get(KdLoss.ObjThreshold));
+        Assert.Equal("none", back.Settings.Text(CwdLoss.Norm));
+        Assert.Equal("0.3", back.Settings.Text(KdBoxLoss.Threshold));
+        Assert.Equal(0.5, back.Get(KdBoxLoss.Weight));
     }
 
     [Fact]
