@@ -19,7 +19,7 @@ namespace YoloDistill.Distill.Distillation;
 /// loss exactly as in the papers, whatever the batch size. The results.csv columns hold the weighted per-image terms
 /// (like train/box_loss holds the gain-weighted box loss).
 /// </remarks>
-public sealed class DistillationExtension : ITrainingExtension, IDisposable
+public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, IDisposable
 {
     /// <summary>Checkpoint group of the adapters' state dict.</summary>
     public const string AdaptersGroup = "adapters";
@@ -61,6 +61,14 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     public long Iteration => iteration;
     /// <summary>Where the weight schedules are now.</summary>
     public DistillProgress Progress => new(iteration, totalIterations);
+
+    /// <summary>
+    /// KD compares teacher and student anchor by anchor, so with KD the student keeps its anchors (AutoAnchor only
+    /// measures their fit); feature losses (FGFI, CWD) let AutoAnchor evolve them, and FGFI's masks then use the student's new anchors.
+    /// </summary>
+    public string? FixedAnchorsReason => options.Losses.Contains(KdLoss.Kind)
+        ? $"distill --method {options.Method} compares teacher and student outputs anchor by anchor (KD), so the student keeps the anchors it shares with the teacher"
+        : null;
 
     public void Setup(TrainingContext context)
     {
