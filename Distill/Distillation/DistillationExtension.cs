@@ -57,6 +57,8 @@ public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, I
     public Teacher Teacher => teacher;
     /// <summary>The adapters (after <see cref="Setup"/>), or null when no feature loss is selected.</summary>
     public Adapters? Adapters => adapters;
+    /// <summary>The losses as <see cref="Setup"/> built them for the student (after AutoAnchor), or null before.</summary>
+    public DistillationLoss? Loss => loss;
     /// <summary>Batches seen so far over the whole run (drives the weight schedules; restored on resume).</summary>
     public long Iteration => iteration;
     /// <summary>Where the weight schedules are now.</summary>
