@@ -27,7 +27,7 @@ internal sealed class TrainingSetup : IDisposable
     public CocoDataset TrainSet { get; }
     /// <summary>The model's definition; its anchors are AutoAnchor's when it replaced them.</summary>
     public ModelConfig Config { get; private set; }
-    /// <summary>What AutoAnchor measured and decided before training; null on resume or with --noautoanchor.</summary>
+    /// <summary>What AutoAnchor measured and decided before training; null on resume, with --noautoanchor or without boxes.</summary>
     public AutoAnchorReport? AnchorReport { get; }
     public YoloModel Model { get; }
     public DetectionLoader Loader { get; }
@@ -134,10 +134,17 @@ internal sealed class TrainingSetup : IDisposable
     /// built, so all of them, the loss and every checkpoint see them; train.py's EMA already exists at that point and
     /// takes the new anchors within its first updates instead.
     /// </summary>
-    AutoAnchorReport RunAutoAnchor(IReadOnlyList<ITrainingExtension> extensions)
+    AutoAnchorReport? RunAutoAnchor(IReadOnlyList<ITrainingExtension> extensions)
     {
+        var sizes = LabelSizes.FromDataset(TrainSet);
+        if (sizes.Count == 0)
+        {
+            // check_anchors fails inside its TryExcept on a split without boxes and training goes on; so here.
+            notes.Add("AutoAnchor: the training split has no boxes; the anchors are kept.");
+            return null;
+        }
         var reason = extensions.OfType<IFixedAnchors>().Select(e => e.FixedAnchorsReason).FirstOrDefault(r => r is not null);
-        var report = AutoAnchor.Check(LabelSizes.FromDataset(TrainSet), CurrentAnchorsPx(), Config.Strides, Options.ImgSize,
+        var report = AutoAnchor.Check(sizes, CurrentAnchorsPx(), Config.Strides, Options.ImgSize,
                                       new AutoAnchorOptions { AnchorT = Hyp.AnchorT, Seed = Options.Seed }, reason);
         if (report.Replaced)
         {
