@@ -12,7 +12,7 @@ namespace YoloDistill.Detector.Training;
 
 /// <summary>
 /// Everything a run is built from, in train.py's order: the data, the model config, the model (seeded, with imported
-/// weights), frozen layers, the loader, the extensions' setup, the optimizer's three parameter groups, the lr
+/// weights), frozen layers, the loader, AutoAnchor (new runs only), the extensions' setup, the optimizer's three parameter groups, the lr
 /// schedule, the EMA, the loss and the validator. On resume the model and its state come from the checkpoint instead
 /// (<see cref="CheckpointRestore"/>), so neither weights nor fp16 rounding are applied here. The order matters: the
 /// seed fixes the initial weights only if nothing draws from torch's generator before the model is built.
