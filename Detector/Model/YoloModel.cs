@@ -20,7 +20,8 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
     /// <summary>Layers whose outputs feed Detect: the P3, P4, P5 neck outputs.</summary>
     public static readonly int[] FeatureLayers = [.. Architecture.FeatureLayers];
 
-    public ModelConfig Config { get; }
+    /// <summary>The model's definition; <see cref="SetAnchors"/> replaces its anchors.</summary>
+    public ModelConfig Config { get; private set; }
     public Detect Head { get; }
     /// <summary>Output channels of each layer (Detect excluded).</summary>
     public IReadOnlyList<long> Channels { get; }
@@ -57,6 +58,28 @@ public sealed class YoloModel : nn.Module<Tensor, YoloOutput>
         model = new ModuleList<nn.Module>(layers);
         // Registered by hand: RegisterComponents would also pick up the Head property's backing field.
         register_module("model", model);
+    }
+
+    /// <summary>
+    /// Replaces the anchors (pixels, one row per level in stride order, as <see cref="ModelConfig.AnchorsPx"/>): Detect's
+    /// `anchors` buffer becomes pixels / stride (grid units, as Ultralytics' model.24.anchors) and <see cref="Config"/>
+    /// records them, so the loss, checkpoints, export and decoding all use them (AutoAnchor's new anchors).
+    /// </summary>
+    public void SetAnchors(float[][] anchorsPx)
+    {
+        var head = Head;
+        if (anchorsPx.Length != head.Nl || anchorsPx.Any(r => r.Length != 2 * head.Na))
+            throw new ArgumentException($"SetAnchors: expected {head.Nl} levels of {head.Na} anchors (w,h), got {anchorsPx.Length} rows of {string.Join("/", anchorsPx.Select(r => r.Length))} values.");
+        var rows = anchorsPx.Select(r => (float[])r.Clone()).ToArray();
+        using (torch.no_grad())
+        {
+            var buffer = head.Anchors;
+            using var px = torch.tensor(rows.SelectMany(r => r).ToArray()).view(head.Nl, head.Na, 2);
+            using var st = torch.tensor(head.Stride).view(-1, 1, 1);
+            using var grid = px / st;
+            buffer.copy_(grid);
+        }
+        Config = Config with { AnchorsPx = rows };
     }
 
     /// <summary>Training mode: raw head outputs and features; eval mode also decodes boxes.</summary>

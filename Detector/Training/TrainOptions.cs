@@ -61,6 +61,8 @@ public sealed record TrainOptions
     /// <summary>Save a checkpoint every N epochs in addition to last/best (-1 disables).</summary>
     public int SavePeriod { get; init; } = -1;
     public int Seed { get; init; }
+    /// <summary>train.py --noautoanchor: keep the model's anchors without measuring their fit to the training boxes.</summary>
+    public bool NoAutoAnchor { get; init; }
     /// <summary>Turn mosaic off for the final N epochs (not in v7.0, which never turns it off; 0 keeps v7.0 behaviour).</summary>
     public int CloseMosaic { get; init; }
     /// <summary>Validate every N epochs (the final epoch is always validated); v7.0 validates every epoch.</summary>

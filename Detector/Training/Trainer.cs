@@ -32,6 +32,8 @@ public sealed class Trainer : IDisposable
     /// <summary>What setup did (weights transferred, layers frozen, optimizer groups, resume point) for the caller to show.</summary>
     public IReadOnlyList<string> Notes => _notes;
     public int StartEpoch => _state.StartEpoch;
+    /// <summary>AutoAnchor's fit and decision before a new run (also in <see cref="Notes"/>); null on resume or with NoAutoAnchor.</summary>
+    public AutoAnchorReport? AnchorReport => _setup.AnchorReport;
     /// <summary>The extensions that train with the model, in the order given (or rebuilt on resume).</summary>
     public IReadOnlyList<ITrainingExtension> Extensions => _extensions;
     public int BatchesPerEpoch => _setup.Loader.BatchCount;

@@ -12,7 +12,7 @@ namespace YoloDistill.Detector.Training;
 
 /// <summary>
 /// Everything a run is built from, in train.py's order: the data, the model config, the model (seeded, with imported
-/// weights), frozen layers, the loader, the extensions' setup, the optimizer's three parameter groups, the lr
+/// weights), frozen layers, the loader, AutoAnchor (new runs only), the extensions' setup, the optimizer's three parameter groups, the lr
 /// schedule, the EMA, the loss and the validator. On resume the model and its state come from the checkpoint instead
 /// (<see cref="CheckpointRestore"/>), so neither weights nor fp16 rounding are applied here. The order matters: the
 /// seed fixes the initial weights only if nothing draws from torch's generator before the model is built.
@@ -25,7 +25,10 @@ internal sealed class TrainingSetup : IDisposable
     public Hyp Hyp { get; }
     public Device Device { get; }
     public CocoDataset TrainSet { get; }
-    public ModelConfig Config { get; }
+    /// <summary>The model's definition; its anchors are AutoAnchor's when it replaced them.</summary>
+    public ModelConfig Config { get; private set; }
+    /// <summary>What AutoAnchor measured and decided before training; null on resume, with --noautoanchor or without boxes.</summary>
+    public AutoAnchorReport? AnchorReport { get; }
     public YoloModel Model { get; }
     public DetectionLoader Loader { get; }
     public int WarmupIterations { get; }
@@ -64,6 +67,8 @@ internal sealed class TrainingSetup : IDisposable
             Shuffle = !options.Rect, Hyp = Hyp, CloseMosaic = options.CloseMosaic,
         });
         WarmupIterations = Warmup.Iterations(Hyp.WarmupEpochs, Loader.BatchCount);
+        // train.py runs check_anchors here, after the loaders, for a new run only: a resumed one keeps its checkpoint's anchors.
+        if (resume is null && !options.NoAutoAnchor) AnchorReport = RunAutoAnchor(extensions);
         // Extensions build their modules now, on the device, so that the optimizer below includes them.
         foreach (var ext in extensions) ext.Setup(new TrainingContext(Model, Device, options, Hyp, Loader.BatchCount));
 
@@ -132,6 +137,49 @@ internal sealed class TrainingSetup : IDisposable
         model.to(Device);
         return model;
     }
+
+    /// <summary>
+    /// check_anchors on the training split at the training size, anchor_t from the hyps, seeded by the run's seed.
+    /// New anchors go into the model (and <see cref="Config"/>) before the extensions, the EMA copy and the optimizer are
+    /// built, so all of them, the loss and every checkpoint see them; train.py's EMA already exists at that point and
+    /// takes the new anchors within its first updates instead.
+    /// </summary>
+    AutoAnchorReport? RunAutoAnchor(IReadOnlyList<ITrainingExtension> extensions)
+    {
+        var sizes = LabelSizes.FromDataset(TrainSet);
+        if (sizes.Count == 0)
+        {
+            // check_anchors fails inside its TryExcept on a split without boxes and training goes on; so here.
+            notes.Add("AutoAnchor: the training split has no boxes; the anchors are kept.");
+            return null;
+        }
+        var reason = extensions.OfType<IFixedAnchors>().Select(e => e.FixedAnchorsReason).FirstOrDefault(r => r is not null);
+        var report = AutoAnchor.Check(sizes, CurrentAnchorsPx(), Config.Strides, Options.ImgSize,
+                                      new AutoAnchorOptions { AnchorT = Hyp.AnchorT, Seed = Options.Seed }, reason);
+        if (report.Replaced)
+        {
+            Model.SetAnchors(HalfRounded(report.AnchorsPx, Config.Strides));
+            Config = Model.Config;
+        }
+        notes.AddRange(report.Describe());
+        return report;
+    }
+
+    /// <summary>Detect's anchors buffer times the strides (check_anchors reads m.anchors * stride, not the yaml).</summary>
+    float[][] CurrentAnchorsPx()
+    {
+        using var _ = no_grad();
+        var flat = Model.Head.Anchors.cpu().contiguous().data<float>().ToArray();
+        int nl = Config.NumLevels, per = flat.Length / nl;
+        return Enumerable.Range(0, nl).Select(l => flat.Skip(l * per).Take(per).Select(v => v * Config.Strides[l]).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// Anchors as they come out of train.py's model.half().float(): the grid-unit buffer rounded to fp16, times the
+    /// stride, so that the config and the buffer agree exactly after <see cref="RoundToHalfPrecision"/>.
+    /// </summary>
+    static float[][] HalfRounded(float[][] anchorsPx, int[] strides) =>
+        anchorsPx.Select((row, l) => row.Select(v => (float)(Half)(v / strides[l]) * strides[l]).ToArray()).ToArray();
 
     /// <summary>train.py --freeze: the listed layers keep their weights (no gradient).</summary>
     void Freeze()

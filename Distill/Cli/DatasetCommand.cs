@@ -14,6 +14,7 @@ public static class DatasetCommand
         cmd.Subcommands.Add(Convert());
         cmd.Subcommands.Add(Synth());
         cmd.Subcommands.Add(SynthVideoCmd());
+        cmd.Subcommands.Add(DatasetAnchorsCommand.Create());
         return cmd;
     }
 

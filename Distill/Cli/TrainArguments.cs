@@ -36,6 +36,7 @@ public sealed class TrainArguments(string verb)
     public Option<int> CloseMosaic { get; } = new("--close-mosaic") { Description = "Turn mosaic off for the final N epochs", DefaultValueFactory = _ => 0 };
     public Option<int> ValEvery { get; } = new("--val-every") { Description = "Validate every N epochs", DefaultValueFactory = _ => 1 };
     public Option<int> DiagnoseEvery { get; } = new("--diagnose-every") { Description = "Every N batches, write each loss term's gradient norm and cosines, and the gradient clip's effect, to diagnostics.csv (0 = off)", DefaultValueFactory = _ => 0 };
+    public Option<bool> NoAutoAnchor { get; } = new("--noautoanchor") { Description = "Disable AutoAnchor (keep the model's anchors; by default a new run measures their fit to the training boxes and evolves new ones when BPR <= 0.98)" };
     public Option<bool> Cache { get; } = new("--cache") { Description = "Cache decoded images in RAM" };
     public Option<int> Threads { get; } = new("--threads") { Description = "torch intra-op threads (0 = libtorch default; 1 is faster on a busy machine)", DefaultValueFactory = _ => 0 };
     public Option<string> Project { get; } = new("--project") { Description = "Runs folder", DefaultValueFactory = _ => "runs" };
@@ -46,7 +47,7 @@ public sealed class TrainArguments(string verb)
         foreach (var o in new Option[]
                  {
                      Data, TrainSplit, ValSplit, HypFile, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
-                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, DiagnoseEvery, Cache, Threads, Project, Out,
+                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, DiagnoseEvery, NoAutoAnchor, Cache, Threads, Project, Out,
                  })
             cmd.Options.Add(o);
     }
@@ -75,7 +76,7 @@ public sealed class TrainArguments(string verb)
             MultiScale = pr.GetValue(MultiScale), Optimizer = pr.GetValue(Optimizer),
             Workers = pr.GetValue(Workers), CosLr = pr.GetValue(CosLr), LabelSmoothing = pr.GetValue(LabelSmoothing),
             Patience = pr.GetValue(Patience), Freeze = pr.GetValue(Freeze) ?? [0], SavePeriod = pr.GetValue(SavePeriod),
-            Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), DiagnoseEvery = pr.GetValue(DiagnoseEvery), Cache = pr.GetValue(Cache) ? "ram" : null,
+            Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), DiagnoseEvery = pr.GetValue(DiagnoseEvery), NoAutoAnchor = pr.GetValue(NoAutoAnchor), Cache = pr.GetValue(Cache) ? "ram" : null,
         };
         o.Validate();
         return o with { SaveDir = RunDirectory.Resolve(pr.GetValue(Out), verb, pr.GetValue(Project)!) };

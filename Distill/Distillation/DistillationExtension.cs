@@ -19,7 +19,7 @@ namespace YoloDistill.Distill.Distillation;
 /// loss exactly as in the papers, whatever the batch size. The results.csv columns hold the weighted per-image terms
 /// (like train/box_loss holds the gain-weighted box loss).
 /// </remarks>
-public sealed class DistillationExtension : ITrainingExtension, IDisposable
+public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, IDisposable
 {
     /// <summary>Checkpoint group of the adapters' state dict.</summary>
     public const string AdaptersGroup = "adapters";
@@ -58,6 +58,8 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
     public Teacher Teacher => teacher;
     /// <summary>The adapters (after <see cref="Setup"/>), or null when no feature loss is selected.</summary>
     public Adapters? Adapters => adapters;
+    /// <summary>The losses as <see cref="Setup"/> built them for the student (after AutoAnchor), or null before.</summary>
+    public DistillationLoss? Loss => loss;
     /// <summary>Batches seen so far over the whole run (drives the weight schedules; restored on resume).</summary>
     public long Iteration => iteration;
     /// <summary>Where the weight schedules are now.</summary>
@@ -65,6 +67,14 @@ public sealed class DistillationExtension : ITrainingExtension, IDisposable
 
     /// <summary>Whether distillation is off now (one of the last --distill-stop-epochs epochs): no teacher forward, no loss.</summary>
     public bool Stopped => loss?.Schedule.IsStopped(Progress) == true;
+
+    /// <summary>
+    /// KD compares teacher and student anchor by anchor, so with KD the student keeps its anchors (AutoAnchor only
+    /// measures their fit); feature losses (FGFI, CWD) let AutoAnchor evolve them, and FGFI's masks then use the student's new anchors.
+    /// </summary>
+    public string? FixedAnchorsReason => options.Losses.Contains(KdLoss.Kind)
+        ? $"distill --method {options.Method} compares teacher and student outputs anchor by anchor (KD), so the student keeps the anchors it shares with the teacher"
+        : null;
 
     public void Setup(TrainingContext context)
     {

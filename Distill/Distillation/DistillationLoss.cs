@@ -42,6 +42,8 @@ public sealed class DistillationLoss
 
     public Adapters? Adapters { get; }
     public DistillOptions Options { get; }
+    /// <summary>The student's configuration whose strides and anchors the losses use (FGFI's masks are built from its anchors).</summary>
+    public ModelConfig StudentConfig => student;
 
     public DistillationLoss(DistillOptions options, ModelConfig teacher, ModelConfig student, Adapters? adapters)
     {

@@ -6,7 +6,8 @@ namespace YoloDistill.Detector.Tests.Training;
 /// <summary>A few small images with coloured boxes of two classes, in COCO layout (train2017 = val2017), for trainer tests.</summary>
 static class SynthCoco
 {
-    public static string Write(int images = 8, int seed = 0)
+    /// <param name="tinyEvery">When positive, every tinyEvery-th box is 3x3 pixels (2x2 at a 64 training size): no default anchor reaches it.</param>
+    public static string Write(int images = 8, int seed = 0, int tinyEvery = 0)
     {
         var root = Directory.CreateTempSubdirectory("synthcoco").FullName;
         var rng = new Random(seed);
@@ -24,6 +25,7 @@ static class SynthCoco
             {
                 int cls = (i + k) % 2;
                 int bw = rng.Next(20, 40), bh = rng.Next(20, 36);
+                if (tinyEvery > 0 && (annId - 1) % tinyEvery == 0) (bw, bh) = (3, 3);
                 int x = rng.Next(0, w - bw), y = rng.Next(0, h - bh);
                 var color = cls == 0 ? new Scalar(0, 0, 230) : new Scalar(230, 40, 0);
                 Cv2.Rectangle(m, new Rect(x, y, bw, bh), color, -1);
