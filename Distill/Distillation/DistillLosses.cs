@@ -24,6 +24,12 @@ public sealed record DistillLossKind(
     /// in registry order that gives a value wins.
     /// </summary>
     public LossSettings AdapterDefaults { get; init; } = new();
+
+    /// <summary>
+    /// The loss compares the two heads' outputs anchor by anchor (KD, box KD), so teacher and student must keep the same
+    /// anchors: AutoAnchor then only measures the student's fit and leaves its anchors as they are.
+    /// </summary>
+    public bool ComparesAnchors { get; init; }
 }
 
 /// <summary>

@@ -69,11 +69,12 @@ public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, I
     public bool Stopped => loss?.Schedule.IsStopped(Progress) == true;
 
     /// <summary>
-    /// KD compares teacher and student anchor by anchor, so with KD the student keeps its anchors (AutoAnchor only
-    /// measures their fit); feature losses (FGFI, CWD) let AutoAnchor evolve them, and FGFI's masks then use the student's new anchors.
+    /// Output losses (KD, box KD) compare teacher and student anchor by anchor, so with one selected the student keeps its
+    /// anchors (AutoAnchor only measures their fit); feature losses (FGFI, CWD) let AutoAnchor evolve them, and FGFI's
+    /// masks then use the student's new anchors.
     /// </summary>
-    public string? FixedAnchorsReason => options.Losses.Contains(KdLoss.Kind)
-        ? $"distill --method {options.Method} compares teacher and student outputs anchor by anchor (KD), so the student keeps the anchors it shares with the teacher"
+    public string? FixedAnchorsReason => options.Losses.FirstOrDefault(k => k.ComparesAnchors) is { } kind
+        ? $"distill --method {options.Method} compares teacher and student outputs anchor by anchor ({kind.Name}), so the student keeps the anchors it shares with the teacher"
         : null;
 
     public void Setup(TrainingContext context)

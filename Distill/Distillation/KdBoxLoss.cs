@@ -34,7 +34,7 @@ public sealed class KdBoxLoss(LossSettings settings) : IDistillationLoss
 
     public static readonly DistillLossKind Kind = new("kdbox", "train/kdbox_loss",
         "Box distillation: the student's boxes towards the teacher's at the cells the teacher is confident about", ComparesFeatures: false,
-        [Weight, Threshold], s => new KdBoxLoss(s));
+        [Weight, Threshold], s => new KdBoxLoss(s)) { ComparesAnchors = true };
 
     readonly double weight = settings.Get(Weight);
     readonly double threshold = settings.Get(Threshold);

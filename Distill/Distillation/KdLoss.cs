@@ -61,6 +61,7 @@ public sealed class KdLoss(LossSettings settings) : IDistillationLoss
     {
         // Runs whose checkpoint does not record a setting ran with the earlier default: weight 1, the soft objectness.
         Legacy = new LossSettings().With(Weight, 1.0).With(Objectness, KdObjectness.Soft),
+        ComparesAnchors = true,
     };
 
     readonly double weight = settings.Get(Weight);

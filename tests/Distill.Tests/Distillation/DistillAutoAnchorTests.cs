@@ -51,19 +51,21 @@ public class DistillAutoAnchorTests
         }
     }
 
-    [Fact]
-    public void Kd_keeps_the_students_anchors_and_says_why()
+    [Theory]
+    [InlineData("fgfi+kd", "(kd)")]
+    [InlineData("kdbox", "(kdbox)")]
+    public void Output_losses_keep_the_students_anchors_and_say_why(string method, string named)
     {
         var o = Setup(out var teacher);
         using (teacher)
-        using (var ext = new DistillationExtension(teacher, DistillOptions.For("fgfi+kd")))
+        using (var ext = new DistillationExtension(teacher, DistillOptions.For(method)))
         using (var trainer = new Trainer(o, new Hyp(), [ext]))
         {
             var report = trainer.AnchorReport!;
             Assert.True(report.Before.Bpr < 0.98, $"BPR {report.Before.Bpr}");
             Assert.False(report.Replaced);
             Assert.Null(report.Evolved);
-            Assert.Contains("KD", report.SkippedBecause);
+            Assert.Contains(named, report.SkippedBecause);
             Assert.Contains(trainer.Notes, n => n.Contains("not improved") && n.Contains("anchor by anchor"));
             Assert.Equal(Flat(ModelConfig.DefaultAnchors), Flat(trainer.Config.AnchorsPx));
             Assert.Equal(Flat(ModelConfig.DefaultAnchors), Flat(ext.Loss!.StudentConfig.AnchorsPx));
