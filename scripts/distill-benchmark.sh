@@ -49,6 +49,8 @@ EPOCHS=${EPOCHS:-5}
 IMG=${IMG:-320}
 BATCH=${BATCH:-16}
 THREADS=${THREADS:-2}
+# fp32 on every machine: auto picks bf16 where the CPU has AVX512_BF16, and the teacher's numbers would then depend on it.
+TEACHER_PRECISION=${TEACHER_PRECISION:-fp32}
 DEFAULT_TEACHER=weights/teacher-yolov5s-shapes.ckpt
 DATA=${DATA:-datasets/shapes}
 TEACHER=${TEACHER:-$DEFAULT_TEACHER}
@@ -117,7 +119,7 @@ train_one() { # label start seed spec
       $Y train "${common[@]}" --model yolov5n ${init[@]+"${init[@]}"} --seed "$seed" --out "$run"
     else
       local sinit=(); [ "$start" = pretrained ] && sinit=(--student-weights "$STUDENT_WEIGHTS")
-      $Y distill "${common[@]}" --teacher "$TEACHER" --student yolov5n ${sinit[@]+"${sinit[@]}"} --method "$method" ${extra[@]+"${extra[@]}"} --seed "$seed" --out "$run"
+      $Y distill "${common[@]}" --teacher "$TEACHER" --student yolov5n ${sinit[@]+"${sinit[@]}"} --teacher-precision "$TEACHER_PRECISION" --method "$method" ${extra[@]+"${extra[@]}"} --seed "$seed" --out "$run"
     fi
     if [ "$DRY" = 0 ]; then
       echo "$name,$((SECONDS - t0))" >> "$times"
@@ -125,7 +127,14 @@ train_one() { # label start seed spec
     fi
   fi
   val "$name" "$run/weights/best.ckpt"
-  [ "$DRY" = 1 ] || cp "$run/results.csv" "$RESULTS/$NAME/$name.csv"
+  if [ "$DRY" = 0 ]; then
+    # Each finished run is copied at once (results.csv, the diagnostics, val's stats, the wall times), so a benchmark
+    # that spans sessions loses nothing with the machine.
+    cp "$run/results.csv" "$RESULTS/$NAME/$name.csv"
+    [ ! -f "$run/diagnostics.csv" ] || cp "$run/diagnostics.csv" "$RESULTS/$NAME/$name.diagnostics.csv"
+    cp "$OUT/val-$name/stats.json" "$RESULTS/$NAME/$name.val.json"
+    cp "$times" "$RESULTS/$NAME/wall_times.csv"
+  fi
 }
 
 val teacher "$TEACHER"
