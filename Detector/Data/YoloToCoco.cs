@@ -1,99 +1,108 @@
 using System.Globalization;
-using System.Text.Json;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using YoloDistill.Detector.Common;
 
 namespace YoloDistill.Detector.Data;
-
-/// <summary>What <see cref="YoloToCoco.Convert"/> wrote.</summary>
-public sealed record ConvertSummary(string ImagesDir, string AnnotationsJson, int Images, int Boxes, int ImagesWithoutLabels, IReadOnlyList<string> Names);
 
 /// <summary>
 /// YOLO txt labels (one file per image: "class cx cy w h" normalised, or "class x1 y1 x2 y2 ..." polygons, boxed
 /// as Ultralytics' segments2boxes does) to a COCO dataset: images copied to <c>out/split/</c>, JSON to
-/// <c>out/annotations/instances_split.json</c>; category id = class index + 1.
+/// <c>out/annotations/instances_split.json</c>; category id = class index + 1. A label is dropped as a fault, as
+/// Ultralytics' verify_image_label rejects it, when its line is malformed, its class is not in the names, a value
+/// is outside [0, 1], its box has no size, or it repeats an earlier line of the same file; a label file without an
+/// image is a fault too.
 /// </summary>
 public static class YoloToCoco
 {
-    static readonly string[] ImageExtensions = [".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"];
-
-    public static ConvertSummary Convert(string imagesDir, string labelsDir, string namesFile, string outRoot, string split)
+    public static ConvertSummary Convert(string imagesDir, string labelsDir, string namesFile, string outRoot, string split,
+        bool strict = false, CancellationToken ct = default)
     {
-        if (!Directory.Exists(imagesDir)) throw new DirectoryNotFoundException($"images folder '{imagesDir}' not found");
+        var files = DatasetConverter.ListImages(imagesDir);
         if (!Directory.Exists(labelsDir)) throw new DirectoryNotFoundException($"labels folder '{labelsDir}' not found");
         var names = ReadNames(namesFile);
-        var files = Directory.EnumerateFiles(imagesDir)
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new InvalidDataException($"no images ({string.Join(", ", ImageExtensions)}) in '{imagesDir}'");
-        var outImages = Directory.CreateDirectory(Path.Combine(outRoot, split)).FullName;
-        Directory.CreateDirectory(Path.Combine(outRoot, "annotations"));
-        var json = Path.Combine(outRoot, "annotations", $"instances_{split}.json");
+        var faults = new FaultList(strict);
+        var stems = files.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.Ordinal);
+        foreach (var orphan in Directory.EnumerateFiles(labelsDir, "*.txt").Order(StringComparer.Ordinal))
+            if (!stems.Contains(Path.GetFileNameWithoutExtension(orphan)) && Path.GetFileName(orphan) != "classes.txt")
+                faults.Add(orphan, "", LabelFaultKind.MissingImage, $"no image with this name in '{imagesDir}'; its labels are not used");
 
-        var images = new List<object>();
-        var anns = new List<object>();
+        using var writer = new CocoSplitWriter(outRoot, split);
         int unlabelled = 0;
-        for (int i = 0; i < files.Length; i++)
+        foreach (var f in files)
         {
-            var f = files[i];
-            var size = ImageHeader.TryReadSize(f) ?? ReadSizeByDecoding(f);
-            var (w, h) = size;
-            var name = Path.GetFileName(f);
-            File.Copy(f, Path.Combine(outImages, name), overwrite: true);
-            images.Add(new { id = i + 1, file_name = name, width = w, height = h });
+            ct.ThrowIfCancellationRequested();
+            var (w, h) = DatasetConverter.ImageSize(f);
+            int imageId = writer.AddImage(f, Path.GetFileName(f), w, h);
             var labelFile = Path.Combine(labelsDir, Path.GetFileNameWithoutExtension(f) + ".txt");
             if (!File.Exists(labelFile))
             {
                 unlabelled++;
                 continue;
             }
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
             int lineNo = 0;
             foreach (var line in File.ReadLines(labelFile))
             {
                 lineNo++;
                 var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length == 0) continue;
-                string where = $"{labelFile}:{lineNo}";
+                string where = $"line {lineNo}";
                 if (parts.Length < 5 || (parts.Length > 5 && parts.Length % 2 == 0))
-                    throw new InvalidDataException($"{where}: expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got '{line.Trim()}'");
-                if (!int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int cls) || cls < 0 || cls >= names.Count)
-                    throw new InvalidDataException($"{where}: class '{parts[0]}' is not an index in 0..{names.Count - 1} ({namesFile})");
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.Malformed, $"expected 'class cx cy w h' or 'class x1 y1 x2 y2 ...', got '{line.Trim()}'");
+                    continue;
+                }
+                if (!int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int cls))
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.Malformed, $"class '{parts[0]}' is not a whole number");
+                    continue;
+                }
+                if (cls < 0 || cls >= names.Count)
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.UnknownClass, $"class {cls} is not an index in 0..{names.Count - 1} ({namesFile})");
+                    continue;
+                }
                 var v = new double[parts.Length - 1];
-                for (int k = 0; k < v.Length; k++)
+                int bad = -1;
+                for (int k = 0; k < v.Length && bad < 0; k++)
                     if (!double.TryParse(parts[k + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[k]) || !double.IsFinite(v[k]))
-                        throw new InvalidDataException($"{where}: '{parts[k + 1]}' is not a number");
+                        bad = k;
+                if (bad >= 0)
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.Malformed, $"'{parts[bad + 1]}' is not a number");
+                    continue;
+                }
+                if (v.Any(x => x < 0 || x > 1))
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.OutOfRange, $"'{line.Trim()}' has a value outside [0, 1] (YOLO coordinates are normalised)");
+                    continue;
+                }
                 double x1, y1, x2, y2;
                 if (v.Length == 4)
-                {
-                    if (v[2] <= 0 || v[3] <= 0) throw new InvalidDataException($"{where}: non-positive box size");
                     (x1, y1, x2, y2) = (v[0] - v[2] / 2, v[1] - v[3] / 2, v[0] + v[2] / 2, v[1] + v[3] / 2);
-                }
                 else
                 {
                     var xs = v.Where((_, k) => k % 2 == 0).ToArray();
                     var ys = v.Where((_, k) => k % 2 == 1).ToArray();
                     (x1, y1, x2, y2) = (xs.Min(), ys.Min(), xs.Max(), ys.Max());
                 }
-                double bx = x1 * w, by = y1 * h, bw = (x2 - x1) * w, bh = (y2 - y1) * h;
-                anns.Add(new { id = anns.Count + 1, image_id = i + 1, category_id = cls + 1, bbox = new[] { bx, by, bw, bh }, area = bw * bh, iscrowd = 0 });
+                if (x2 <= x1 || y2 <= y1)
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.Degenerate, $"zero-size box '{line.Trim()}'");
+                    continue;
+                }
+                var key = string.Join(' ', v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)).Prepend(cls.ToString(CultureInfo.InvariantCulture)));
+                if (seen.TryGetValue(key, out int first))
+                {
+                    faults.Add(labelFile, where, LabelFaultKind.Duplicate, $"repeats line {first}");
+                    continue;
+                }
+                seen[key] = lineNo;
+                writer.AddBox(imageId, cls + 1, x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h);
             }
         }
-        var doc = new
-        {
-            info = new { description = $"converted from YOLO labels in {labelsDir}" },
-            images,
-            annotations = anns,
-            categories = names.Select((n, k) => new { id = k + 1, name = n }).ToArray(),
-        };
-        AtomicFile.WriteAllText(json, JsonSerializer.Serialize(doc));
-        return new ConvertSummary(outImages, json, files.Length, anns.Count, unlabelled, names);
-    }
-
-    static (int, int) ReadSizeByDecoding(string f)
-    {
-        using var m = ImageLoading.Read(f);
-        return (m.Width, m.Height);
+        writer.Commit(names.Select((n, k) => new CocoCategory(k + 1, n, null)), $"converted from YOLO labels in {labelsDir}");
+        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, unlabelled, names, faults.Items);
     }
 
     /// <summary>

@@ -81,26 +81,71 @@ public static class DatasetCommand
 
     static Command Convert()
     {
-        var from = new Option<string>("--from") { Description = "Source format (only 'yolo')", DefaultValueFactory = _ => "yolo" };
+        var from = new Option<string>("--from") { Description = "Label format: yolo (txt + names), voc (Pascal VOC XML), coco (a COCO JSON from another tool)", DefaultValueFactory = _ => "yolo" };
         var images = new Option<string>("--images") { Description = "Folder of images", Required = true };
-        var labels = new Option<string>("--labels") { Description = "Folder of YOLO .txt labels (same stem as the images)", Required = true };
-        var names = new Option<string>("--names") { Description = "Class names: a text file, one per line, or a YOLO data yaml with 'names'", Required = true };
+        var labels = new Option<string>("--labels") { Description = "yolo: folder of .txt labels (same stem as the images); voc: folder of .xml files; coco: the JSON file", Required = true };
+        var names = new Option<string?>("--names") { Description = "Class names: a text file, one per line, or a YOLO data yaml with 'names' (yolo: required; voc: fixes the class order, default the names found, sorted; coco: unused)" };
         var output = new Option<string>("--out") { Description = "Output dataset root (COCO layout)", Required = true };
         var split = new Option<string?>("--split") { Description = "Split name (default: the images folder's name)" };
-        var cmd = new Command("convert", "Convert a YOLO txt dataset to COCO JSON");
-        foreach (var o in new Option[] { from, images, labels, names, output, split }) cmd.Options.Add(o);
-        cmd.SetAction(pr =>
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first faulty label (zero-size, out of range, duplicate, unknown class, malformed, no image) instead of dropping it with a warning" };
+        var cmd = new Command("convert", "Convert YOLO txt, Pascal VOC XML or a tool's COCO JSON into the COCO layout the trainer reads; faulty labels are dropped with a warning (--strict: fatal), and nothing is written unless the whole split converts");
+        foreach (var o in new Option[] { from, images, labels, names, output, split, strict }) cmd.Options.Add(o);
+        cmd.SetAction((pr, ct) =>
         {
-            if (!string.Equals(pr.GetValue(from), "yolo", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"--from '{pr.GetValue(from)}' is not supported (only 'yolo')");
             var imagesDir = pr.GetValue(images)!;
-            var s = pr.GetValue(split) ?? new DirectoryInfo(imagesDir).Name;
-            var r = YoloToCoco.Convert(imagesDir, pr.GetValue(labels)!, pr.GetValue(names)!, pr.GetValue(output)!, s);
-            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(r.AnnotationsJson)}[/]: {r.Images} images ({r.ImagesWithoutLabels} without a label file), {r.Boxes} boxes, {r.Names.Count} classes; images in {Markup.Escape(r.ImagesDir)}");
-            return 0;
+            var opts = new ConvertOptions
+            {
+                Format = DatasetConverter.ParseFormat(pr.GetValue(from)!),
+                Images = imagesDir,
+                Labels = pr.GetValue(labels)!,
+                Names = pr.GetValue(names),
+                Out = pr.GetValue(output)!,
+                Split = pr.GetValue(split) ?? new DirectoryInfo(imagesDir).Name,
+                Strict = pr.GetValue(strict),
+            };
+            ConvertSummary r;
+            try
+            {
+                r = DatasetConverter.Convert(opts, ct);
+            }
+            catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+            {
+                throw new Interruption("while converting", "nothing was written (the split is built aside and moved into place only when complete)",
+                    Interruption.SameCommand, e);
+            }
+            PrintFaults(r.Faults);
+            var difficult = r.Difficult > 0 ? $", {r.Difficult} difficult objects skipped (as Ultralytics' VOC.yaml does)" : "";
+            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(r.AnnotationsJson)}[/]: {r.Images} images ({r.ImagesWithoutLabels} without labels), {r.Boxes} boxes, {r.Names.Count} classes{difficult}; images in {Markup.Escape(r.ImagesDir)}");
+            return Task.FromResult(0);
         });
         return cmd;
     }
+
+    /// <summary>One warning per file (its first few faults), then the count of each kind, as Ultralytics' label check reports.</summary>
+    static void PrintFaults(IReadOnlyList<LabelFault> faults)
+    {
+        if (faults.Count == 0) return;
+        const int shown = 3;
+        foreach (var g in faults.GroupBy(f => f.File))
+        {
+            var parts = g.Take(shown).Select(f => f.Where.Length == 0 ? f.Detail : $"{f.Where}: {f.Detail}");
+            var more = g.Count() > shown ? $"; and {g.Count() - shown} more" : "";
+            Console.Error.WriteLine($"warning: {g.Key}: {g.Count()} label{(g.Count() == 1 ? "" : "s")} dropped ({string.Join("; ", parts)}{more})");
+        }
+        var counts = faults.GroupBy(f => f.Kind).OrderBy(g => g.Key).Select(g => $"{g.Count()} {KindName(g.Key)}");
+        Console.Error.WriteLine($"warning: {faults.Count} faulty label{(faults.Count == 1 ? "" : "s")} dropped in {faults.Select(f => f.File).Distinct().Count()} file(s): {string.Join(", ", counts)} (--strict makes them fatal)");
+    }
+
+    static string KindName(LabelFaultKind k) => k switch
+    {
+        LabelFaultKind.Malformed => "malformed",
+        LabelFaultKind.Degenerate => "zero-size",
+        LabelFaultKind.OutOfRange => "out of range",
+        LabelFaultKind.Duplicate => "duplicate",
+        LabelFaultKind.UnknownClass => "unknown class",
+        LabelFaultKind.MissingImage => "without image",
+        _ => k.ToString(),
+    };
 
     static Command Synth()
     {

@@ -40,4 +40,35 @@ public class DatasetCommandTests
         Assert.Equal(6, doc.RootElement.GetProperty("images").GetInt32());
         Assert.True(doc.RootElement.GetProperty("images_per_second").GetDouble() > 0);
     }
+
+    [Fact]
+    public void Convert_warns_per_file_and_trains_on_the_rest_strict_fails_and_an_unknown_format_is_refused()
+    {
+        var tmp = Directory.CreateTempSubdirectory("yd-cli-").FullName;
+        var images = Directory.CreateDirectory(Path.Combine(tmp, "images")).FullName;
+        var labels = Directory.CreateDirectory(Path.Combine(tmp, "labels")).FullName;
+        using (var m = new OpenCvSharp.Mat(32, 32, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.All(0)))
+            OpenCvSharp.Cv2.ImWrite(Path.Combine(images, "a.jpg"), m);
+        File.WriteAllText(Path.Combine(labels, "a.txt"), "0 0.5 0.5 0.5 0.5\n0 0.5 0.5 0 0\n");
+        File.WriteAllText(Path.Combine(tmp, "names.txt"), "fish\n");
+        string[] common = ["dataset", "convert", "--images", images, "--labels", labels, "--names", Path.Combine(tmp, "names.txt"), "--split", "train"];
+
+        var err = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(err);
+        try
+        {
+            Assert.NotEqual(0, Run([.. common, "--out", Path.Combine(tmp, "strict"), "--strict"]));
+            Assert.False(File.Exists(Path.Combine(tmp, "strict", "annotations", "instances_train.json")));
+            Assert.Equal(0, Run([.. common, "--out", Path.Combine(tmp, "out")]));
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+        Assert.Contains($"warning: {Path.Combine(labels, "a.txt")}: 1 label dropped (line 2: zero-size box", err.ToString());
+        Assert.Contains("1 faulty label dropped in 1 file(s): 1 zero-size", err.ToString());
+        Assert.True(File.Exists(Path.Combine(tmp, "out", "annotations", "instances_train.json")));
+        Assert.NotEqual(0, Run([.. common, "--out", Path.Combine(tmp, "x"), "--from", "xml"]));
+    }
 }

@@ -73,8 +73,13 @@ public class YoloToCocoTests
         File.Copy(RefData.Require("reference/images/bus.jpg"), Path.Combine(images, "bus.jpg"));
         File.WriteAllText(Path.Combine(labels, "bus.txt"), "0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.1 0.1\n");
         File.WriteAllText(Path.Combine(tmp, "n.txt"), "a\nb\n");
-        var e = Assert.Throws<InvalidDataException>(() => YoloToCoco.Convert(images, labels, Path.Combine(tmp, "n.txt"), Path.Combine(tmp, "out"), "x"));
-        Assert.Contains("bus.txt:2", e.Message);
+        var e = Assert.Throws<InvalidDataException>(() => YoloToCoco.Convert(images, labels, Path.Combine(tmp, "n.txt"), Path.Combine(tmp, "out"), "x", strict: true));
+        Assert.Contains("bus.txt (line 2)", e.Message);
         Assert.Contains("0..1", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(tmp, "out", "x")));
+
+        var r = YoloToCoco.Convert(images, labels, Path.Combine(tmp, "n.txt"), Path.Combine(tmp, "out"), "x");
+        Assert.Equal(1, r.Boxes);
+        Assert.Equal(LabelFaultKind.UnknownClass, Assert.Single(r.Faults).Kind);
     }
 }
