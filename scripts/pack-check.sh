@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks the NuGet packages as a user gets them: packs YoloDistill.Detector and the yolo-distill tool into a temporary
+# Checks the NuGet packages as a user gets them: packs YoloDistill.Detector, YoloDistill.Distillation and the yolo-distill tool into a temporary
 # feed, installs the tool from it with `dotnet tool install --tool-path` and runs it, then builds and runs a throwaway
-# console project that references the library package and detects the objects of an image (torch and onnx).
+# console project that references the library package and detects the objects of an image (torch and onnx), and a
+# second one that references YoloDistill.Distillation and runs a one-epoch distillation of a tiny synthetic set.
 # Image and model: bus.jpg and yolov5n.pt from the reference data ($YOLO_DISTILL_REFDATA, default ../shared); without
 # it, the shipped teacher on a synthetic image. Usage: bash scripts/pack-check.sh [--no-build]
 set -euo pipefail
@@ -21,7 +22,7 @@ step() { echo "pack-check: $* ($((SECONDS - start)) s)"; }
 # A version of its own, so nothing a previous check or a real release left in a cache is used instead.
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' scripts/msbuild/Packaging.props)-check.$(date +%s)"
 step "packing $version"
-for p in Detector/Detector.csproj Distill/Distill.csproj; do
+for p in Detector/Detector.csproj Distill/Distillation/Distillation.csproj Distill/Distill.csproj; do
   dotnet pack "$p" -c Release -o "$feed" -p:Version="$version" "${build_flag[@]}" --nologo -v q
 done
 du -h "$feed"/*.nupkg
@@ -80,4 +81,15 @@ for backend in torch onnx; do
     echo "$out" | grep -q "^$backend $cls " || { echo "pack-check: the consumer ($backend) found no $cls" >&2; exit 1; }
   done
 done
+step "building a console project that references YoloDistill.Distillation $version"
+mkdir -p "$tmp/distiller"
+sed "s/@VERSION@/$version/" scripts/pack-check/distill/Consumer.csproj.in > "$tmp/distiller/Consumer.csproj"
+cp scripts/pack-check/distill/Program.cs "$tmp/distiller/"
+cp "$tmp/nuget.config" "$tmp/distiller/nuget.config"
+dotnet build "$tmp/distiller" -c Release -nologo -v q -o "$tmp/distiller/out" >/dev/null
+step "running a one-epoch distillation through the API"
+out=$(dotnet "$tmp/distiller/out/Consumer.dll" "$repo/weights/teacher-yolov5s-shapes.ckpt" "$tmp/distiller/work")
+echo "$out"
+echo "$out" | grep -q "^epoch 0: imitation loss [0-9]" || { echo "pack-check: the distillation consumer reported no epoch with an imitation loss" >&2; exit 1; }
+echo "$out" | grep -q "^distill: 1 epochs, best " || { echo "pack-check: the distillation consumer did not finish" >&2; exit 1; }
 step "passed"

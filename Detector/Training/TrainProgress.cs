@@ -14,7 +14,11 @@ public sealed record TrainEpochProgress(EpochResult Result, double Fitness, bool
 /// <summary>How a run ended.</summary>
 public sealed record TrainSummary(
     int EpochsCompleted, int BestEpoch, double BestFitness, EpochResult? Last, string LastCheckpoint, string BestCheckpoint,
-    string SaveDir, TimeSpan Elapsed, bool StoppedEarly);
+    string SaveDir, TimeSpan Elapsed, bool StoppedEarly)
+{
+    /// <summary>The rows of results.csv this call trained, in order (a resumed run's earlier epochs are in the file only).</summary>
+    public IReadOnlyList<EpochResult> Epochs { get; init; } = [];
+}
 
 /// <summary>The loss became NaN or infinite: training stops, the last checkpoint written before it is kept as it was.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -107,6 +107,7 @@ public sealed class Trainer : IDisposable
         var checkpoints = new CheckpointWriter(_setup, _extensions, _state);
         int nb = BatchesPerEpoch, epochs = Options.Epochs;
         EpochResult? lastRow = null;
+        var rows = new List<EpochResult>();
         bool stop = false;
         int epoch = _state.StartEpoch;
         for (; epoch < epochs && !stop; epoch++)
@@ -135,12 +136,13 @@ public sealed class Trainer : IDisposable
             var outcome = epochEnd.Evaluate(epoch, ct);
             stop = outcome.Stop;
             lastRow = EpochEnd.Row(epoch, means, outcome);
+            rows.Add(lastRow);
             _artefacts.AppendEpoch(lastRow);
             checkpoints.Write(epoch, outcome);
             EpochProgress?.Report(new TrainEpochProgress(lastRow, outcome.Fitness, outcome.IsBest, outcome.Validated, epochWatch.Elapsed));
         }
         return new TrainSummary(epoch - _state.StartEpoch, _state.Stopper.BestEpoch, _state.BestFitness, lastRow, Options.LastPath, Options.BestPath,
-                                Options.SaveDir, total.Elapsed, stop);
+                                Options.SaveDir, total.Elapsed, stop) { Epochs = rows };
     }
 
     /// <summary>

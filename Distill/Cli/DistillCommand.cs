@@ -37,7 +37,7 @@ public static class DistillCommand
         {
             train.ApplyThreads(pr);
             var resume = pr.GetValue(train.Resume);
-            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(ResumedRun.Run(resume, pr, train, Title, ct, RequireDistillRun));
+            if (!string.IsNullOrWhiteSpace(resume)) return Task.FromResult(ResumedRun.Run(resume, pr, train, Title, ct, Distiller.RequireDistillRun));
             // Options first, so a bad value is reported as such whatever else is missing.
             var options = distill.Bind(pr);
             options.Validate();
@@ -48,13 +48,15 @@ public static class DistillCommand
             var teacherPath = pr.GetValue(teacher);
             if (string.IsNullOrWhiteSpace(teacherPath)) throw new ArgumentException("--teacher is required (the weights of the teacher detector).");
             if (!File.Exists(teacherPath)) throw new FileNotFoundException($"{teacherPath}: teacher weights not found.", teacherPath);
-            var hyp = train.LoadHyp(pr);
-            var trainOptions = train.Bind(pr, studentName, pr.GetValue(studentWeights)) with { Clip = clipScope };
-            // The full path goes into the checkpoint, so that --resume finds the teacher from any working directory.
-            using var t = Teacher.Load(Path.GetFullPath(teacherPath), DeviceSelector.Parse(trainOptions.Device));
-            using var ext = new DistillationExtension(t, options);
-            using var trainer = new Trainer(trainOptions, hyp, [ext]);
-            Describe(trainer, ext);
+            using var run = Distiller.Create(new DistillRunOptions
+            {
+                Teacher = teacherPath,
+                Student = train.Bind(pr, studentName, pr.GetValue(studentWeights)) with { Clip = clipScope },
+                Distill = options,
+                Hyp = train.LoadHyp(pr),
+            });
+            var trainer = run.Trainer;
+            Describe(trainer, run.Extension);
             return Task.FromResult(TrainingConsole.Run(trainer, Title, ct));
         });
         return cmd;
@@ -75,12 +77,6 @@ public static class DistillCommand
         GradClip.Separate => "the student's parameters at norm 10, the adapters at norm 10 on their own",
         _ => "the student's and the adapters' parameters together at norm 10",
     };
-
-    static void RequireDistillRun(ResumePoint point)
-    {
-        if (DistillationExtension.FromMetadata(point.Checkpoint.Metadata) is null)
-            throw new ArgumentException($"{point.Path}: not a distill run (no distillation settings in the checkpoint); resume it with `train --resume`.");
-    }
 
     /// <summary>The distillation a run trains with: teacher, student, method and settings, teacher precision, adapters.</summary>
     internal static void Describe(Trainer trainer, DistillationExtension ext)

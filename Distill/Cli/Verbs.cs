@@ -11,7 +11,7 @@ public static class Verbs
     public static RootCommand Root()
     {
         // Before any verb runs: `train --resume` of a distill run rebuilds its distillation through this factory.
-        TrainingExtensionRegistry.Shared.Register(new DistillationExtensionFactory());
+        Distiller.RegisterResume();
         var root = new RootCommand("yolo-distill: train YOLOv5 detectors in TorchSharp and distill a large teacher into a small student.");
         foreach (var verb in All()) root.Subcommands.Add(verb);
         root.Options.Add(Verbose());
