@@ -4,13 +4,14 @@
 # better than the student can become alone (weights/teacher-yolov5s-shapes.ckpt), and the baseline and every distilled
 # student get the same data, budget and seeds. A from-scratch pair is kept as a second protocol.
 #
-#   bash scripts/distill-benchmark.sh [--data DIR] [--teacher FILE] [--student-weights FILE] [--epochs N]
-#        [--seeds "0 1 2"] [--methods "baseline fgfi ..."] [--scratch-methods "..."] [--name NAME] [--dry-run]
+#   bash scripts/distill-benchmark.sh [--data DIR] [--train-split S] [--val-split S] [--img N] [--teacher FILE]
+#        [--student-weights FILE] [--epochs N] [--seeds "0 1 2"] [--methods "baseline fgfi ..."] [--scratch-methods "..."]
+#        [--name NAME] [--dry-run]
 #
 # A flag wins over its environment variable. Environment (defaults): SEEDS="0 1 2" EPOCHS=5 IMG=320 BATCH=16 THREADS=2
 #   METHODS="baseline fgfi fgfi+kd kd fgfi-paper=fgfi,--fgfi-preset,paper"   (pretrained start; label=method,--option,value,...)
 #   SCRATCH_METHODS="baseline fgfi"                                           (from scratch; "" to skip)
-#   TEACHER, STUDENT_WEIGHTS, DATA=datasets/shapes, RESULTS=scripts/bench-results
+#   TEACHER, STUDENT_WEIGHTS, DATA=datasets/shapes, TRAIN_SPLIT=train, VAL_SPLIT=val, RESULTS=scripts/bench-results
 #   NAME=distill-benchmark: names the results, so that another table does not overwrite this one's:
 #     OUT=runs/NAME (the runs), RESULTS/NAME.md, RESULTS/NAME.csv and RESULTS/NAME/ (every run's results.csv, wall times).
 #     E.g. the full schedule: NAME=distill-benchmark-full EPOCHS=30 (or --name distill-benchmark-full --epochs 30).
@@ -28,10 +29,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DRY=0
-usage() { sed -n '7,8p' "$0" | sed 's/^# *//' >&2; exit 2; }
+usage() { sed -n '7,9p' "$0" | sed 's/^# *//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA=${2:?--data needs a value}; shift 2 ;;
+    --train-split) TRAIN_SPLIT=${2:?--train-split needs a value}; shift 2 ;;
+    --val-split) VAL_SPLIT=${2:?--val-split needs a value}; shift 2 ;;
+    --img) IMG=${2:?--img needs a value}; shift 2 ;;
     --teacher) TEACHER=${2:?--teacher needs a value}; shift 2 ;;
     --student-weights) STUDENT_WEIGHTS=${2:?--student-weights needs a value}; shift 2 ;;
     --epochs) EPOCHS=${2:?--epochs needs a value}; shift 2 ;;
@@ -53,6 +57,8 @@ THREADS=${THREADS:-2}
 TEACHER_PRECISION=${TEACHER_PRECISION:-fp32}
 DEFAULT_TEACHER=weights/teacher-yolov5s-shapes.ckpt
 DATA=${DATA:-datasets/shapes}
+TRAIN_SPLIT=${TRAIN_SPLIT:-train}
+VAL_SPLIT=${VAL_SPLIT:-val}
 TEACHER=${TEACHER:-$DEFAULT_TEACHER}
 STUDENT_WEIGHTS=${STUDENT_WEIGHTS:-weights/yolov5n-pretrain.ckpt}
 METHODS=${METHODS-"baseline fgfi fgfi+kd kd fgfi-paper=fgfi,--fgfi-preset,paper"}
@@ -85,7 +91,9 @@ else
     YD=Distill/bin/Release/net10.0/yolo-distill.dll
   fi
   Y="dotnet $YD"
-  [ -d "$DATA/annotations" ] || $Y dataset synth --out "$DATA" --seed 0 --img "$IMG"
+  # Only the built-in data is made here; any other --data must exist.
+  if [ "$DATA" = datasets/shapes ]; then [ -d "$DATA/annotations" ] || $Y dataset synth --out "$DATA" --seed 0 --img "$IMG"
+  else [ -f "$DATA/annotations/instances_$TRAIN_SPLIT.json" ] || { echo "$DATA/annotations/instances_$TRAIN_SPLIT.json not found (dataset convert makes it)" >&2; exit 2; }; fi
 fi
 for f in "$TEACHER" "$STUDENT_WEIGHTS"; do
   [ -f "$f" ] || { echo "$f not found (README, 'The shipped weights', says how it is made)" >&2; exit 2; }
@@ -100,9 +108,9 @@ if [ "$DRY" = 0 ]; then
   [ -f "$times" ] || echo "run,seconds" > "$times"
 fi
 
-common=(--data "$DATA" --split train --val-split val --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS" --cache --diagnose-every 25)
+common=(--data "$DATA" --split "$TRAIN_SPLIT" --val-split "$VAL_SPLIT" --epochs "$EPOCHS" --batch "$BATCH" --img "$IMG" --workers 2 --threads "$THREADS" --cache --diagnose-every 25)
 val() { # name weights
-  [ -f "$OUT/val-$1/stats.json" ] && [ "$DRY" = 0 ] || $Y val --data "$DATA" --split val --weights "$2" --img "$IMG" --batch "$BATCH" --out "$OUT/val-$1" --no-plots
+  [ -f "$OUT/val-$1/stats.json" ] && [ "$DRY" = 0 ] || $Y val --data "$DATA" --split "$VAL_SPLIT" --weights "$2" --img "$IMG" --batch "$BATCH" --out "$OUT/val-$1" --no-plots
 }
 train_one() { # label start seed spec
   local label=$1 start=$2 seed=$3 spec=$4
