@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using YoloDistill.Detector.Common;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Inference;
@@ -26,14 +27,10 @@ public static class InferenceBench
         return new LatencyResult(backend.Name, img, runs, median, min, p90);
     }
 
-    /// <summary>Median, minimum and 90th percentile (nearest rank) of timings; sorts <paramref name="ms"/>.</summary>
+    /// <summary>Median, minimum and 90th percentile (nearest rank) of timings.</summary>
     internal static (double Median, double Min, double P90) Summarise(double[] ms)
     {
-        Array.Sort(ms);
-        return (Median(ms), ms[0], ms[(int)Math.Min(ms.Length - 1, Math.Ceiling(0.9 * ms.Length) - 1)]);
+        var s = SampleStats.Of(ms);
+        return (s.Median, s.Min, s.P90);
     }
-
-    static double Median(double[] sorted) => sorted.Length % 2 == 1
-        ? sorted[sorted.Length / 2]
-        : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }

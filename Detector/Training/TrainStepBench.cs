@@ -99,11 +99,7 @@ public static class TrainStepBench
         }
     }
 
-    static double Median(IEnumerable<double> xs)
-    {
-        var a = xs.Order().ToArray();
-        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
-    }
+    static double Median(IEnumerable<double> xs) => SampleStats.MedianOf(xs);
 
     /// <summary>The bench validates nothing; <see cref="TrainingSetup"/> would otherwise load the val split.</summary>
     sealed class NoValidation : IEpochValidator
@@ -154,11 +150,7 @@ public static class TrainStepBench
             }
             progress?.Report(s + 1);
         }
-        double Med(IEnumerable<double> xs)
-        {
-            var a = xs.Order().ToArray();
-            return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
-        }
+        static double Med(IEnumerable<double> xs) => SampleStats.MedianOf(xs);
         return new TrainStepTiming(cfg.ModelName, batch, img, dev.ToString(), get_num_threads(), Med(total), total.Min(), total.Max(), total.ToArray(),
             Med(parts.Select(p => p[0])), Med(parts.Select(p => p[1])), Med(parts.Select(p => p[2])), Med(parts.Select(p => p[3])));
     }

@@ -58,16 +58,11 @@ public static class BenchApiCommand
                 weights = Path.GetFullPath(w),
                 image = Path.GetFullPath(pr.GetValue(image)!),
                 image_size = new[] { im.Cols, im.Rows },
-                torch_threads = get_num_threads(),
                 threads_option = nThreads,
-                // Other processes sharing the CPU distort latency; the load at the end of the run says how much.
-                load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
-                cpu_count = Environment.ProcessorCount,
-                date = DateTime.UtcNow.ToString("O"),
                 note = "YoloDetector.Detect(Mat) per call: letterbox (minimal padding for torch, square for the static ONNX export), forward, NMS, records",
                 results,
             };
-            BenchReport.Write(outPath, report);
+            BenchReport.Write(outPath, "api", report);
             return Task.FromResult(0);
         });
         return cmd;

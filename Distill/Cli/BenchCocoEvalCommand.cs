@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -52,33 +53,25 @@ public static class BenchCocoEvalCommand
                 evaluator.Evaluate(gtPath, dtPath);
                 totalMs[i] = sw.Elapsed.TotalMilliseconds;
             }
-            double evalMed = Median(evalMs), totalMed = Median(totalMs);
+            double evalMed = SampleStats.MedianOf(evalMs), totalMed = SampleStats.MedianOf(totalMs);
             var table = new Table().AddColumn("measure").AddColumn(new TableColumn("median ms").RightAligned()).AddColumn(new TableColumn("min ms").RightAligned());
             table.AddRow("evaluate+accumulate+summarize", F(evalMed), F(evalMs.Min()));
-            table.AddRow("evaluate, CPU time (all threads)", F(Median(evalCpuMs)), F(evalCpuMs.Min()));
+            table.AddRow("evaluate, CPU time (all threads)", F(SampleStats.MedianOf(evalCpuMs)), F(evalCpuMs.Min()));
             table.AddRow("including json loading", F(totalMed), F(totalMs.Min()));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"AP = {stats[0]:F6}, {n} runs, {Environment.ProcessorCount} cores");
 
             var path = pr.GetValue(output)?.FullName ?? Path.GetFullPath(Path.Combine("runs", "bench", "cocoeval.json"));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, JsonSerializer.Serialize(new
+            BenchReport.Write(path, "cocoeval", new
             {
-                annotations = gtPath, detections = dtPath, repeat = n, cores = Environment.ProcessorCount,
-                eval_ms_median = evalMed, eval_ms_min = evalMs.Min(), eval_cpu_ms_median = Median(evalCpuMs), with_load_ms_median = totalMed, with_load_ms_min = totalMs.Min(),
+                annotations = gtPath, detections = dtPath, repeat = n,
+                eval_ms_median = evalMed, eval_ms_min = evalMs.Min(), eval_cpu_ms_median = SampleStats.MedianOf(evalCpuMs), with_load_ms_median = totalMed, with_load_ms_min = totalMs.Min(),
                 stats,
-            }, new JsonSerializerOptions { WriteIndented = true }));
-            AnsiConsole.MarkupLine($"written to [green]{Markup.Escape(path)}[/]");
+            });
             return Task.FromResult(0);
         });
         return cmd;
     }
 
     static string F(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
-
-    static double Median(double[] v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 }

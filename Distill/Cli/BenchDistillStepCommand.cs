@@ -70,7 +70,7 @@ public static class BenchDistillStepCommand
         {
             ["teacher"] = a.Teacher, ["student"] = a.Student, ["method"] = options.Method,
             ["batch"] = batch, ["img"] = img, ["boxes_per_image"] = a.Boxes, ["iters"] = a.Iters, ["warmup"] = a.Warmup,
-            ["device"] = dev.ToString(), ["threads"] = torch.get_num_threads(), ["load_average"] = LoadAverage(),
+            ["device"] = dev.ToString(),
         };
         var table = new Table().AddColumn("measurement").AddColumn(new TableColumn("median wall").RightAligned())
             .AddColumn(new TableColumn("per batch wall").RightAligned()).AddColumn(new TableColumn("median CPU (all threads)").RightAligned());
@@ -95,13 +95,10 @@ public static class BenchDistillStepCommand
         else table.AddRow("mask building", Ms(maskBuild), "", Ms(maskCpu));
 
         var path = a.Out ?? Path.Combine(RunDirectory.Resolve(null, Path.Combine("bench", "distill-step")), "distill_step.json");
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         AnsiConsole.MarkupLine($"{Markup.Escape(a.Teacher)} -> {Markup.Escape(a.Student)}, batch {batch} at {img}, {dev}, " +
-                               $"{torch.get_num_threads()} threads, load average {result["load_average"]}");
+                               $"{torch.get_num_threads()} threads, load average {MachineInfo.LoadAverage()?.ToString("0.00") ?? "n/a"}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Results saved to [bold]{Markup.Escape(path)}[/]");
+        BenchReport.Write(path, "distill-step", result);
         return 0;
     }
 
@@ -177,11 +174,6 @@ public static class BenchDistillStepCommand
     }
 
     /// <summary>1-minute load average (Linux), recorded because timings on a shared machine depend on it.</summary>
-    static string LoadAverage()
-    {
-        try { return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a"; }
-        catch (IOException) { return "n/a"; }
-    }
 
     static string Ms(double s) => (s * 1000).ToString("0.0", CultureInfo.InvariantCulture) + " ms";
 
@@ -225,12 +217,6 @@ public static class BenchDistillStepCommand
             proc.Refresh();
             cpu[i] = (proc.TotalProcessorTime - c0).TotalSeconds;
         }
-        return (Mid(wall), Mid(cpu));
-    }
-
-    static double Mid(double[] v)
-    {
-        Array.Sort(v);
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+        return (SampleStats.MedianOf(wall), SampleStats.MedianOf(cpu));
     }
 }

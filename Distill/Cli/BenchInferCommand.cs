@@ -56,16 +56,11 @@ public static class BenchInferCommand
                 weights = Path.GetFullPath(w),
                 img = size,
                 batch = 1,
-                torch_threads = get_num_threads(),
                 threads_option = nThreads,
-                // Other processes sharing the CPU distort latency; the load at the end of the run says how much.
-                load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
-                cpu_count = Environment.ProcessorCount,
-                date = DateTime.UtcNow.ToString("O"),
                 note = "forward only (fused Conv+BN for torch; ONNX Runtime CPU, graph optimisations on); pre-processing and NMS excluded",
                 results,
             };
-            BenchReport.Write(outPath, report);
+            BenchReport.Write(outPath, "infer", report);
             return Task.FromResult(0);
         });
         return cmd;

@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -52,30 +53,19 @@ public static class BenchLoaderCommand
             double ips = images / sw.Elapsed.TotalSeconds;
             var result = new
             {
-                bench = "loader", data = Path.GetFullPath(pr.GetValue(data)!), split = pr.GetValue(split), img = opts.ImgSize, batch = opts.BatchSize,
+                data = Path.GetFullPath(pr.GetValue(data)!), split = pr.GetValue(split), img = opts.ImgSize, batch = opts.BatchSize,
                 workers = opts.EffectiveWorkers, cache = opts.Cache, mosaic = opts.Hyp.Mosaic, batches = n, images,
                 seconds = sw.Elapsed.TotalSeconds, images_per_second = ips, seconds_per_batch = sw.Elapsed.TotalSeconds / n,
-                cpu_seconds = cpu, cpu_ms_per_image = 1000 * cpu / images, load_average = LoadAverage(),
-                cores = Environment.ProcessorCount, date = DateTime.UtcNow.ToString("u"),
+                cpu_seconds = cpu, cpu_ms_per_image = 1000 * cpu / images,
             };
             var file = pr.GetValue(output) ?? Path.Combine("runs", "bench", $"loader-img{opts.ImgSize}-b{opts.BatchSize}.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            File.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             var t = new Table().AddColumn("img").AddColumn("batch").AddColumn("workers").AddColumn("images/s").AddColumn("s/batch").AddColumn("CPU ms/image");
             t.AddRow(opts.ImgSize.ToString(), opts.BatchSize.ToString(), opts.EffectiveWorkers.ToString(), ips.ToString("F1"),
                 (sw.Elapsed.TotalSeconds / n).ToString("F3"), (1000 * cpu / images).ToString("F1"));
             AnsiConsole.Write(t);
-            AnsiConsole.MarkupLine($"result written to [green]{Markup.Escape(file)}[/]");
+            BenchReport.Write(file, "loader", result);
             return Task.FromResult(0);
         });
         return cmd;
-    }
-
-    /// <summary>The 1-minute load average (Linux), recorded because wall-clock figures mean little on a busy machine.</summary>
-    static double? LoadAverage()
-    {
-        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
     }
 }

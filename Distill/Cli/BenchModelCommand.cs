@@ -75,10 +75,7 @@ public static class BenchModelCommand
             var file = pr.GetValue(output);
             if (string.IsNullOrWhiteSpace(file))
                 file = Path.Combine(RunDirectory.Resolve(null, "bench"), $"model_{cfg.ModelName}_{size}.json");
-            var dir = Path.GetDirectoryName(Path.GetFullPath(file));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            Detector.Common.AtomicFile.WriteAllText(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-            AnsiConsole.MarkupLine($"results written to [green]{Markup.Escape(Path.GetFullPath(file))}[/]");
+            BenchReport.Write(file, "model", result);
             return Task.FromResult(0);
         });
         return cmd;
@@ -102,9 +99,8 @@ public static class BenchModelCommand
                 if (i >= warmup) times[i - warmup] = sw.Elapsed.TotalMilliseconds;
             }
         }
-        var sorted = times.OrderBy(t => t).ToArray();
-        double median = runs == 0 ? 0 : runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
-        return new Timing(variant, p, g, median, runs == 0 ? 0 : sorted[0], times);
+        var stats = SampleStats.Of(times);
+        return new Timing(variant, p, g, runs == 0 ? 0 : stats.Median, runs == 0 ? 0 : stats.Min, times);
     }
 
     /// <summary>

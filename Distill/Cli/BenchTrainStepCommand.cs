@@ -36,14 +36,12 @@ public static class BenchTrainStepCommand
                      $"{r.OptimizerMedianSeconds:0.000}");
             AnsiConsole.Write(t);
             var outPath = pr.GetValue(output) ?? Path.Combine("runs", "bench", $"train-step_{m}_b{b}_{size}.json");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            File.WriteAllText(outPath, JsonSerializer.Serialize(new
+            BenchReport.Write(outPath, "train-step", new
             {
-                result = r, cpu_count = Environment.ProcessorCount, date = DateTime.UtcNow.ToString("O"),
+                result = r,
                 note = "median of timed steps after 3 warm-up steps; forward + ComputeLoss + backward + SGD(nesterov) step; random images and 6 random boxes per image; fp32",
                 pytorch_reference_seconds = m == "yolov5n" && b == 16 && size == 320 ? 0.636 : (double?)null,
-            }, new JsonSerializerOptions { WriteIndented = true }));
-            AnsiConsole.MarkupLine($"Results written to [bold]{Markup.Escape(outPath)}[/]");
+            });
             return Task.FromResult(0);
         });
         return cmd;

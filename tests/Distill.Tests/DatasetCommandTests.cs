@@ -39,6 +39,12 @@ public class DatasetCommandTests
         using var doc = JsonDocument.Parse(File.ReadAllText(result));
         Assert.Equal(6, doc.RootElement.GetProperty("images").GetInt32());
         Assert.True(doc.RootElement.GetProperty("images_per_second").GetDouble() > 0);
+        // The envelope every bench verb writes.
+        Assert.Equal("loader", doc.RootElement.GetProperty("bench").GetString());
+        Assert.Equal(Environment.ProcessorCount, doc.RootElement.GetProperty("machine").GetProperty("cores").GetInt32());
+        Assert.NotEmpty(doc.RootElement.GetProperty("machine").GetProperty("vector_isa").GetString()!);
+        Assert.True(doc.RootElement.GetProperty("threads").GetInt32() > 0);
+        Assert.True(doc.RootElement.TryGetProperty("git_commit", out _));
     }
 
     [Fact]
