@@ -21,7 +21,7 @@ public static class BenchApiCommand
         var sizes = new Option<int[]>("--img") { Description = "Input sizes", DefaultValueFactory = _ => [320, 640], AllowMultipleArgumentsPerToken = true };
         var backends = new Option<string[]>("--backends") { Description = "Backends to time", DefaultValueFactory = _ => ["torch", "onnx"], AllowMultipleArgumentsPerToken = true };
         var runs = new Option<int>("--runs") { Description = "Timed calls per backend and size (after 3 warm-up calls)", DefaultValueFactory = _ => 30 };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads for both backends (0: library defaults)", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/api_<weights>.json)" };
 
         var cmd = new Command("api", "Per-frame latency of the .NET API (YoloDetector.Detect) for each backend and input size, medians written to a file");

@@ -12,10 +12,10 @@ public static class BenchInferCommand
     public static Command Create()
     {
         var weights = new Option<string>("--weights") { Description = "Weights (.pt, .safetensors, .ckpt)", Required = true };
-        var img = new Option<int>("--img") { Description = "Square input size", DefaultValueFactory = _ => 640 };
+        var img = SharedOptions.Img("Square input size");
         var runs = new Option<int>("--runs") { Description = "Timed forwards per backend (after 5 warm-up runs)", DefaultValueFactory = _ => 50 };
         var backends = new Option<string[]>("--backends") { Description = "Backends to time", DefaultValueFactory = _ => ["torch", "onnx"], AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads for both backends (0: library defaults)", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/infer_<weights>_<img>.json)" };
 
         var cmd = new Command("infer", "Inference latency per frame at batch 1 (torch fused and onnx backends), medians written to a file");

@@ -14,9 +14,9 @@ public static class BenchLoaderCommand
     {
         var data = new Option<string>("--data") { Description = "Dataset root (COCO layout)", Required = true };
         var split = new Option<string>("--split") { Description = "Split", DefaultValueFactory = _ => "train2017" };
-        var img = new Option<int>("--img") { Description = "Image size", DefaultValueFactory = _ => 640 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
-        var workers = new Option<int>("--workers") { Description = "Loader threads (capped by cores and batch size)", DefaultValueFactory = _ => 8 };
+        var img = SharedOptions.Img("Image size");
+        var batch = SharedOptions.Batch("Batch size");
+        var workers = SharedOptions.Workers();
         var batches = new Option<int>("--batches") { Description = "Batches to time", DefaultValueFactory = _ => 20 };
         var cache = new Option<bool>("--cache") { Description = "Cache decoded images in RAM" };
         var output = new Option<string?>("--out") { Description = "Result file (JSON); default runs/bench/loader-img<img>-b<batch>.json" };

@@ -23,13 +23,13 @@ public static class BenchModelCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "yolov5n, yolov5s, yolov5m, yolov5l or yolov5x", DefaultValueFactory = _ => "yolov5s" };
-        var img = new Option<int>("--img") { Description = "square input size in pixels (multiple of 32)", DefaultValueFactory = _ => 640 };
+        var img = SharedOptions.Img("square input size in pixels (multiple of 32)");
         var nc = new Option<int>("--nc") { Description = "number of classes", DefaultValueFactory = _ => 80 };
         var batch = new Option<int>("--batch") { Description = "batch size for the timed forward passes", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "timed forward passes per variant (0: counts only)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "untimed passes before timing", DefaultValueFactory = _ => 3 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int>("--threads") { Description = "torch intra-op threads (0: libtorch default)", DefaultValueFactory = _ => 0 };
+        var device = SharedOptions.Device();
+        var threads = SharedOptions.Threads();
         var layers = new Option<bool>("--layers") { Description = "print Ultralytics' per-layer table" };
         var weights = new Option<string?>("--weights") { Description = "state dict (.safetensors, Ultralytics keys) to time real weights; default: random init with BN statistics calibrated" };
         var output = new Option<string?>("--out") { Description = "result file (.json); default runs/bench/expN/model_<name>_<img>.json" };

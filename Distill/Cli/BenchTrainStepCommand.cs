@@ -11,11 +11,11 @@ public static class BenchTrainStepCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "yolov5n ... yolov5x", DefaultValueFactory = _ => "yolov5n" };
-        var batch = new Option<int>("--batch") { Description = "Images per step", DefaultValueFactory = _ => 16 };
-        var img = new Option<int>("--img") { Description = "Square input size", DefaultValueFactory = _ => 320 };
+        var batch = SharedOptions.Batch("Images per step");
+        var img = SharedOptions.Img("Square input size");
         var steps = new Option<int>("--steps") { Description = "Timed steps (after 3 warm-up steps)", DefaultValueFactory = _ => 10 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int>("--threads") { Description = "torch intra-op threads (0 = libtorch default)", DefaultValueFactory = _ => 0 };
+        var device = SharedOptions.Device();
+        var threads = SharedOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Result file (JSON; default runs/bench/train-step_<model>_b<batch>_<img>.json)" };
         var cmd = new Command("train-step", "Time of one training step (forward, loss, backward, optimizer), median written to a file");
         foreach (var o in new Option[] { model, batch, img, steps, device, threads, output }) cmd.Options.Add(o);

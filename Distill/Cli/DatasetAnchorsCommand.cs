@@ -23,7 +23,7 @@ public static class DatasetAnchorsCommand
         var weights = new Option<string?>("--weights") { Description = "Measure the anchors of these weights (.pt, .safetensors or a checkpoint) instead of --model's" };
         var anchorT = new Option<double>("--anchor-t") { Description = "hyp anchor_t (box/anchor side ratio limit)", DefaultValueFactory = _ => 4.0 };
         var evolve = new Option<bool>("--evolve") { Description = "Also run k-means and genetic evolution (kmean_anchors) at each size and print the anchors" };
-        var seed = new Option<int>("--seed") { Description = "Seed of k-means and evolution", DefaultValueFactory = _ => 0 };
+        var seed = SharedOptions.Seed("Seed of k-means and evolution");
         var generations = new Option<int>("--generations") { Description = "Evolution generations", DefaultValueFactory = _ => 1000 };
         var dump = new Option<string?>("--dump-sizes") { Description = "Write every box's image size and normalised w,h to this CSV" };
         var cmd = new Command("anchors", "Anchor fit of a dataset split (AutoAnchor's BPR and anchors/target) and, with --evolve, evolved anchors");

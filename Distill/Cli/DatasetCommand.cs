@@ -150,10 +150,11 @@ public static class DatasetCommand
     static Command Synth()
     {
         var output = new Option<string>("--out") { Description = "Output dataset root, e.g. datasets/shapes", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Random seed (same seed = same files)", DefaultValueFactory = _ => 0 };
+        var seed = SharedOptions.Seed("Random seed (same seed = same files)");
         var train = new Option<int>("--train") { Description = "Training images", DefaultValueFactory = _ => 800 };
         var val = new Option<int>("--val") { Description = "Validation images", DefaultValueFactory = _ => 200 };
-        var img = new Option<int>("--img") { Description = "Image size (square)", DefaultValueFactory = _ => 320 };
+        // The size of the images written, not a network input size: its own default.
+        var img = new Option<int>("--img") { Description = "Image size of the synthetic images (square)", DefaultValueFactory = _ => 320 };
         var domain = new Option<string>("--domain") { Description = "shapes: the built-in target set (8 classes in red, green, blue); pretrain: a separate 10-class set in other colours for pretraining", DefaultValueFactory = _ => "shapes" };
         var cmd = new Command("synth", "Write a deterministic synthetic COCO dataset of coloured shapes (classes, distractors, occlusion, textured backgrounds)");
         foreach (var o in new Option[] { output, seed, train, val, img, domain }) cmd.Options.Add(o);
@@ -188,7 +189,7 @@ public static class DatasetCommand
     static Command SynthVideoCmd()
     {
         var output = new Option<string>("--out") { Description = "Output .mp4 file", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var seed = SharedOptions.Seed("Random seed");
         var frames = new Option<int>("--frames") { Description = "Number of frames", DefaultValueFactory = _ => 150 };
         var fps = new Option<double>("--fps") { Description = "Frames per second", DefaultValueFactory = _ => 25 };
         var size = new Option<string>("--size") { Description = "WIDTHxHEIGHT", DefaultValueFactory = _ => "640x360" };

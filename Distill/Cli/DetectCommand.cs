@@ -20,10 +20,10 @@ public static class DetectCommand
         var maxDet = new Option<int>("--max-det") { Description = "Most detections per image", DefaultValueFactory = _ => 1000 };
         var backend = new Option<string>("--backend") { Description = "torch (fused TorchSharp model) or onnx (ONNX Runtime; weights are exported first unless an .onnx is given)" };
         backend.AcceptOnlyFromAmong("torch", "onnx");
-        var img = new Option<int>("--img") { Description = "Inference size (pixels)", DefaultValueFactory = _ => 640 };
-        var device = new Option<string?>("--device") { Description = "torch backend: cpu, cuda, cuda:N or auto" };
+        var img = SharedOptions.Img("Inference size (pixels)");
+        var device = SharedOptions.Device();
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/detect/exp, exp2, ...)" };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads for inference (0: library defaults; 1 is faster on a busy machine)", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads();
         var view = new Option<bool>("--view") { Description = "Show annotated frames in a window while running (needs a display)" };
 
         var cmd = new Command("detect", "Run a detector on images, folders, videos or a camera; write annotated copies and detections.csv");

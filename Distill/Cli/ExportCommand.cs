@@ -17,7 +17,7 @@ public static class ExportCommand
             DefaultValueFactory = _ => "onnx",
         };
         format.AcceptOnlyFromAmong("onnx", "safetensors", "torchsharp");
-        var img = new Option<int>("--img") { Description = "ONNX input size (square, multiple of 32)", DefaultValueFactory = _ => 640 };
+        var img = SharedOptions.Img("ONNX input size (square, multiple of 32)");
         var half = new Option<bool>("--half") { Description = "Float16 weights (onnx: also float16 input and output)" };
         var dynamic = new Option<bool>("--dynamic") { Description = "ONNX: symbolic batch, height and width (grids computed in the graph)" };
         var opset = new Option<int>("--opset") { Description = "ONNX opset (15 or later)", DefaultValueFactory = _ => 17 };

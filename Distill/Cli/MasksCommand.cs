@@ -20,7 +20,7 @@ public static class MasksCommand
     {
         var data = new Option<string>("--data") { Description = "Dataset root (COCO layout: <root>/<split>/, <root>/annotations/instances_<split>.json)", Required = true };
         var split = new Option<string>("--split") { Description = "Split to render", DefaultValueFactory = _ => "val2017" };
-        var img = new Option<int>("--img") { Description = "Square input size the images are letterboxed to (multiple of 32)", DefaultValueFactory = _ => 640 };
+        var img = SharedOptions.Img("Square input size the images are letterboxed to (multiple of 32)");
         var psi = new Option<double>("--psi") { Description = "FGFI threshold factor: a cell is on when an anchor has IoU > psi * the box's best IoU", DefaultValueFactory = _ => FgfiLoss.Psi.Default };
         var levels = new Option<string>("--fgfi-levels") { Description = $"Levels a box marks, as distill's option of that name: all, matched or best [default: {FgfiLoss.Levels.Format(FgfiLoss.Levels.Default)}, what training uses]", DefaultValueFactory = _ => FgfiLoss.Levels.Format(FgfiLoss.Levels.Default) };
         var limit = new Option<int?>("--limit") { Description = "Only the first N images" };

@@ -24,13 +24,13 @@ public static class ValCommand
         var split = new Option<string>("--split") { Description = "Split to evaluate", DefaultValueFactory = _ => "val2017" };
         var weights = new Option<string>("--weights") { Description = "Weights: Ultralytics .pt, .safetensors or this project's .ckpt", Required = true };
         var model = new Option<string?>("--model") { Description = "Architecture (yolov5n/s/m/l/x) for weights that do not imply one; weights that do win" };
-        var img = new Option<int>("--img") { Description = "Inference size (long side, pixels)", DefaultValueFactory = _ => 640 };
-        var batch = new Option<int>("--batch") { Description = "Batch size; it sets the rect batch shapes, so results depend on it (val.py defaults to 32; the coco128 reference used 16)", DefaultValueFactory = _ => 16 };
+        var img = SharedOptions.Img("Inference size (long side, pixels)");
+        var batch = SharedOptions.Batch("Batch size; it sets the rect batch shapes, so results depend on it (val.py defaults to 32; the coco128 reference used 16)");
         var conf = new Option<double>("--conf") { Description = "NMS confidence threshold", DefaultValueFactory = _ => 0.001 };
         var iou = new Option<double>("--iou") { Description = "NMS IoU threshold", DefaultValueFactory = _ => 0.6 };
         var maxDet = new Option<int>("--max-det") { Description = "Maximum detections per image", DefaultValueFactory = _ => 300 };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
-        var workers = new Option<int>("--workers") { Description = "Data loader threads (capped by cores and batch size)", DefaultValueFactory = _ => 8 };
+        var device = SharedOptions.Device();
+        var workers = SharedOptions.Workers();
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/val/expN)" };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PR, F1, P, R and confusion-matrix plots" };
         var cmd = new Command("val", "Evaluate weights on a COCO-format split (COCO mAP and Ultralytics metrics)");
