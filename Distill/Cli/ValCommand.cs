@@ -1,13 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
-using TorchSharp;
-using YoloDistill.Detector.Common;
-using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Evaluation;
-using YoloDistill.Detector.Model;
-using YoloDistill.Detector.Weights;
 
 namespace YoloDistill.Distill.Cli;
 
@@ -35,78 +29,41 @@ public static class ValCommand
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PR, F1, P, R and confusion-matrix plots" };
         var cmd = new Command("val", "Evaluate weights on a COCO-format split (COCO mAP and Ultralytics metrics)");
         foreach (var o in new Option[] { data, split, weights, model, img, batch, conf, iou, maxDet, device, workers, output, noPlots }) cmd.Options.Add(o);
-        cmd.SetAction((pr, ct) => Task.FromResult(Run(new ValArgs(
-            pr.GetValue(data)!, pr.GetValue(split)!, pr.GetValue(weights)!, pr.GetValue(model), pr.GetValue(img), pr.GetValue(batch),
-            pr.GetValue(conf), pr.GetValue(iou), pr.GetValue(maxDet), pr.GetValue(device), pr.GetValue(workers), pr.GetValue(output),
-            !pr.GetValue(noPlots)), ct)));
+        cmd.SetAction((pr, ct) => Task.FromResult(Run(new ValJobOptions
+        {
+            Data = pr.GetValue(data)!, Split = pr.GetValue(split)!, Weights = pr.GetValue(weights)!, Model = pr.GetValue(model),
+            ImgSize = pr.GetValue(img), Batch = pr.GetValue(batch), ConfThres = pr.GetValue(conf), IouThres = pr.GetValue(iou),
+            MaxDet = pr.GetValue(maxDet), Device = pr.GetValue(device)!, Workers = pr.GetValue(workers),
+            Plots = !pr.GetValue(noPlots),
+        }, pr.GetValue(output), ct)));
         return cmd;
     }
 
-    sealed record ValArgs(string Data, string Split, string Weights, string? Model, int Img, int Batch, double Conf, double Iou,
-        int MaxDet, string? Device, int Workers, string? Out, bool Plots);
-
-    static int Run(ValArgs a, CancellationToken ct)
+    static int Run(ValJobOptions o, string? output, CancellationToken ct)
     {
-        if (a.Batch < 1) throw new ArgumentException($"--batch {a.Batch}: must be at least 1.");
-        if (a.Img < 32) throw new ArgumentException($"--img {a.Img}: must be at least 32.");
-        if (a.Workers < 1) throw new ArgumentException($"--workers {a.Workers}: must be at least 1.");
-        if (!File.Exists(a.Weights)) throw new FileNotFoundException($"{a.Weights}: weights file not found.", a.Weights);
-        var dataset = CocoDataset.Load(a.Data, a.Split);
-        var dev = DeviceSelector.Parse(a.Device);
-
-        // Loaded on the CPU and fused there before moving, as before the shared loader.
-        using var net = ModelLoader.Load(a.Weights, modelHint: a.Model,
-            warn: note => AnsiConsole.MarkupLine($"[yellow]--model {Markup.Escape(note)}[/]"));
-        if (net.Config.Nc != dataset.NumClasses)
-            throw new InvalidDataException($"{a.Weights}: the model has {net.Config.Nc} classes but {dataset.AnnotationsPath} has {dataset.NumClasses} categories.");
-        net.Fuse();
-        net.to(dev);
-        int stride = net.Config.Strides.Max();
-        int imgSize = (a.Img + stride - 1) / stride * stride; // check_img_size: a multiple of the largest stride
-        if (imgSize != a.Img) AnsiConsole.MarkupLine($"[yellow]--img {a.Img} must be a multiple of max stride {stride}, updating to {imgSize}[/]");
-
-        var outDir = RunDirectory.Resolve(a.Out, "val");
-        AnsiConsole.MarkupLine($"val: [bold]{Markup.Escape(net.Config.ModelName)}[/] from {Markup.Escape(a.Weights)} on {dataset.Count} images of " +
-                               $"{Markup.Escape(dataset.ImagesDir)} at {imgSize}, batch {a.Batch}, {Markup.Escape(dev.ToString())}");
-
-        using var loader = new DetectionLoader(dataset, LoaderOptions.Validation(imgSize, a.Batch, a.Workers));
-        var validator = new Validator(new ValidatorOptions { ConfThres = a.Conf, IouThres = a.Iou, MaxDet = a.MaxDet });
-        long rssFirst = 0, rssLast = 0;
-        var clock = Stopwatch.StartNew();
-        Detector.Evaluation.ValidationResult result = null!;
+        using var job = ValJob.Prepare(o);
+        // The run folder is made only once the weights and the data are known to be good.
+        var outDir = RunDirectory.Resolve(output, "val");
+        foreach (var note in job.Notes) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
+        AnsiConsole.MarkupLine($"val: [bold]{Markup.Escape(job.ModelName)}[/] from {Markup.Escape(o.Weights)} on {job.Dataset.Count} images of " +
+                               $"{Markup.Escape(job.Dataset.ImagesDir)} at {job.ImgSize}, batch {o.Batch}, {Markup.Escape(job.Device.ToString())}");
+        ValJobResult r = null!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ImagesPerSecondColumn(),
                      new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask("val", maxValue: dataset.Count);
-                var progress = new InlineProgress<int>(batches =>
-                {
-                    long rss = Environment.WorkingSet;
-                    if (batches == 1) rssFirst = rss;
-                    rssLast = rss;
-                    task.Value = Math.Min((long)batches * a.Batch, dataset.Count);
-                });
-                result = validator.Run(net, loader, dataset.ClassToCategoryId, progress, ct);
-                task.Value = dataset.Count;
+                var task = ctx.AddTask("val", maxValue: job.Dataset.Count);
+                r = job.Run(outDir, new InlineProgress<int>(done => task.Value = done), ct);
+                task.Value = job.Dataset.Count;
             });
-        double seconds = clock.Elapsed.TotalSeconds;
-
-        var predictionsPath = Path.Combine(outDir, "predictions.json");
-        Validator.WriteCocoJson(result.Predictions, predictionsPath);
-        var coco = new CocoEvaluator().Evaluate(dataset.AnnotationsPath, predictionsPath);
-        CocoSummaryPrinter.Print(coco);
-
-        var m = result.Metrics;
-        var rows = ValReport.Rows(m, dataset.Names);
-        PrintTable(m, rows);
-        ValReport.WriteStatsJson(Path.Combine(outDir, "stats.json"), m, rows, coco.Stats);
-        ValReport.WritePerClassCsv(Path.Combine(outDir, "per_class.csv"), m, rows);
-        if (a.Plots) WritePlots(outDir, result, dataset.Names);
-
+        CocoSummaryPrinter.Print(r.Coco);
+        PrintTable(r.Validation.Metrics, r.Classes);
+        var m = r.Validation.Metrics;
+        double seconds = r.Elapsed.TotalSeconds;
         AnsiConsole.MarkupLine($"{m.Images} images in {seconds:0.0} s ({m.Images / Math.Max(seconds, 1e-9):0.0} img/s); " +
-                               $"RSS {rssFirst / 1048576.0:0} MiB at the first batch, {rssLast / 1048576.0:0} MiB at the last");
-        AnsiConsole.MarkupLine($"results saved to [green]{Markup.Escape(outDir)}[/]");
+                               $"RSS {r.RssFirstBatch / 1048576.0:0} MiB at the first batch, {r.RssLastBatch / 1048576.0:0} MiB at the last");
+        AnsiConsole.MarkupLine($"results saved to [green]{Markup.Escape(r.OutDir)}[/]");
         return 0;
     }
 
@@ -122,18 +79,5 @@ public static class ValCommand
             table.AddRow(Markup.Escape(r.Name), r.Images.ToString(CultureInfo.InvariantCulture), r.Instances.ToString(CultureInfo.InvariantCulture),
                 F(r.P), F(r.R), F(r.Map50), F(r.Map5095));
         AnsiConsole.Write(table);
-    }
-
-    static void WritePlots(string outDir, Detector.Evaluation.ValidationResult result, IReadOnlyList<string> names)
-    {
-        var byClass = names.Select((n, i) => (n, i)).ToDictionary(x => x.i, x => x.n);
-        if (result.Metrics.Curves is { } curves)
-        {
-            MetricPlots.PrCurve(curves, Path.Combine(outDir, "PR_curve.png"), byClass);
-            MetricPlots.F1Curve(curves, Path.Combine(outDir, "F1_curve.png"), byClass);
-            MetricPlots.MetricConfidenceCurve(curves, curves.PCurve, "Precision", Path.Combine(outDir, "P_curve.png"), byClass);
-            MetricPlots.MetricConfidenceCurve(curves, curves.RCurve, "Recall", Path.Combine(outDir, "R_curve.png"), byClass);
-        }
-        MetricPlots.ConfusionMatrix(result.ConfusionMatrix, Path.Combine(outDir, "confusion_matrix.png"), names);
     }
 }
