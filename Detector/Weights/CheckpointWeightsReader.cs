@@ -11,8 +11,6 @@ public sealed class CheckpointWeightsReader : IWeightsReader
 {
     public string Format => "yolo-distill-ckpt";
 
-    public static void Register() => WeightsFile.Register(new CheckpointWeightsReader());
-
     public bool CanRead(string path, ReadOnlySpan<byte> head) => CheckpointFile.HasMagic(head);
 
     public LoadedWeights Read(string path)
