@@ -1,4 +1,3 @@
-using YoloDistill.Detector.Data;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Common;

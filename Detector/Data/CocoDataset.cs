@@ -105,10 +105,10 @@ public sealed class CocoDataset
         {
             if (g.Count() > 1) problems.Add(new DatasetProblem(jsonPath, $"duplicate category id {g.Key}", Fatal: true));
             var c = g.First();
-            cats.Add(new CocoCategory((int)c.Id, c.Name, c.Supercategory));
+            cats.Add(new CocoCategory(c.Id, c.Name, c.Supercategory));
         }
         var catToClass = new Dictionary<int, int>();
-        for (int i = 0; i < cats.Count; i++) catToClass[cats[i].Id] = i;
+        for (int i = 0; i < cats.Count; i++) catToClass[(int)cats[i].Id] = i;
 
         var images = new List<DatasetImage>();
         var byId = new Dictionary<long, int>();
@@ -170,7 +170,7 @@ public sealed class CocoDataset
             AnnotationsPath = jsonPath,
             Images = images,
             Names = cats.Select(c => c.Name).ToArray(),
-            ClassToCategoryId = cats.Select(c => c.Id).ToArray(),
+            ClassToCategoryId = cats.Select(c => (int)c.Id).ToArray(),
             CategoryIdToClass = catToClass,
             Categories = cats,
             Annotations = kept,

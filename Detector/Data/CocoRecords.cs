@@ -1,7 +1,10 @@
 namespace YoloDistill.Detector.Data;
 
-/// <summary>A COCO category as the JSON gives it.</summary>
-public sealed record CocoCategory(int Id, string Name, string? Supercategory);
+/// <summary>
+/// A COCO category as the JSON gives it. Id is 64-bit, as the reader and pycocotools take it, so evaluation keeps
+/// every id a file can hold; the training classes map ids through <see cref="CocoDataset.CategoryIdToClass"/>.
+/// </summary>
+public sealed record CocoCategory(long Id, string Name, string? Supercategory);
 
 /// <summary>
 /// A COCO annotation as the JSON gives it (bbox x, y, w, h in pixels, unclipped), kept for evaluation:

@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using YoloDistill.Detector.Common;
 using Tensor = TorchSharp.torch.Tensor;
 
 namespace YoloDistill.Detector.Data;

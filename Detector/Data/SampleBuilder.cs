@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OpenCvSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data.Augment;
 
 namespace YoloDistill.Detector.Data;

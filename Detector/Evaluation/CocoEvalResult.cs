@@ -1,4 +1,5 @@
 using System.Globalization;
+using YoloDistill.Detector.Data;
 
 namespace YoloDistill.Detector.Evaluation;
 

@@ -2,9 +2,6 @@ using YoloDistill.Detector.Data;
 
 namespace YoloDistill.Detector.Evaluation;
 
-/// <summary>One COCO category: its id in the annotation file and its name.</summary>
-public sealed record CocoCategory(long Id, string Name);
-
 /// <summary>
 /// The parts of a COCO instances file that bbox evaluation needs, held column-wise (one array per field, one
 /// entry per annotation in file order) so the evaluator can group and scan them without per-object allocations.
@@ -31,7 +28,7 @@ public sealed class CocoGroundTruth
             throw new InvalidDataException($"{path}: {problems.FirstOrDefault()?.Message ?? "unreadable"}");
 
         var sortedImages = raw.Images.Select(im => im.Id).Distinct().Order().ToArray();
-        var categories = raw.Categories.DistinctBy(c => c.Id).OrderBy(c => c.Id).Select(c => new CocoCategory(c.Id, c.Name)).ToArray();
+        var categories = raw.Categories.DistinctBy(c => c.Id).OrderBy(c => c.Id).Select(c => new CocoCategory(c.Id, c.Name, c.Supercategory)).ToArray();
         var imageIndex = Index(sortedImages);
         var catIndex = Index(categories.Select(c => c.Id).ToArray());
         var boxes = new CocoBoxes(raw.Annotations.Count);

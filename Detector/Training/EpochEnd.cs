@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Evaluation;
 using YoloDistill.Detector.Model;
 
 namespace YoloDistill.Detector.Training;
@@ -29,7 +30,7 @@ internal sealed class EpochEnd(TrainingSetup setup, RunState state)
         // An epoch that is not validated has no metrics: its row says NaN (never the last epoch's numbers), it
         // cannot become best.ckpt, and early stopping counts only validated epochs.
         var val = validate ? setup.Validator.Validate((YoloModel)setup.Ema.Ema, setup.ComputeLoss, ct) : null;
-        double fi = val?.Fitness ?? double.NaN;
+        double fi = val is null ? double.NaN : Fitness.Of(val);
         bool stop = false;
         if (val is not null)
         {
@@ -42,13 +43,16 @@ internal sealed class EpochEnd(TrainingSetup setup, RunState state)
     /// <summary>The epoch's results.csv row: mean training losses by column, validation metrics and losses, lrs.</summary>
     public static EpochResult Row(int epoch, ColumnMeans means, EpochOutcome outcome)
     {
-        var m = outcome.Validation ?? ValidationResult.NotValidated;
+        // An epoch that was not validated writes NaN for every metric (results.csv says "NaN", plots skip it).
+        var v = outcome.Validation;
+        var m = v?.Metrics;
+        double[] losses = v is null ? [double.NaN, double.NaN, double.NaN] : v.Losses ?? [0, 0, 0];
         var lrs = outcome.LearningRates;
         return new EpochResult
         {
             Epoch = epoch, TrainBox = means["train/box_loss"], TrainObj = means["train/obj_loss"], TrainCls = means["train/cls_loss"],
-            Precision = m.Precision, Recall = m.Recall, Map50 = m.Map50, Map5095 = m.Map5095,
-            ValBox = m.BoxLoss, ValObj = m.ObjLoss, ValCls = m.ClsLoss,
+            Precision = m?.MP ?? double.NaN, Recall = m?.MR ?? double.NaN, Map50 = m?.Map50 ?? double.NaN, Map5095 = m?.Map ?? double.NaN,
+            ValBox = losses[0], ValObj = losses[1], ValCls = losses[2],
             Lr0 = lrs.ElementAtOrDefault(0), Lr1 = lrs.ElementAtOrDefault(1), Lr2 = lrs.ElementAtOrDefault(2),
             Extra = ExtensionMeans(means),
         };

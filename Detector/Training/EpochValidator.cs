@@ -1,6 +1,5 @@
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Evaluation;
-using ValidationResult = YoloDistill.Detector.Training.ValidationResult;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 
@@ -26,10 +25,7 @@ public sealed class EpochValidator : IEpochValidator
     public ValidationResult Validate(YoloModel model, ComputeLoss computeLoss, CancellationToken ct = default)
     {
         // One pass: Validator averages ComputeLoss items over the batches as val.py does during training.
-        var r = _validator.Run(model, _loader, _dataset.ClassToCategoryId, ct: ct, computeLoss: computeLoss);
-        var m = r.Metrics;
-        var losses = r.Losses ?? [0, 0, 0];
-        return new ValidationResult(m.MP, m.MR, m.Map50, m.Map, losses[0], losses[1], losses[2]);
+        return _validator.Run(model, _loader, _dataset.ClassToCategoryId, ct: ct, computeLoss: computeLoss);
     }
 
     public void Dispose() => _loader.Dispose();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TorchSharp;
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Evaluation;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using static TorchSharp.torch;

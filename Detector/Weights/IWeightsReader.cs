@@ -1,8 +1,8 @@
 namespace YoloDistill.Detector.Weights;
 
 /// <summary>
-/// One weights file format. <see cref="WeightsFile"/> asks each registered reader in turn; formats of this project
-/// (the training checkpoint) register themselves with <see cref="WeightsFile.Register"/> and are asked first.
+/// One weights file format. <see cref="WeightsFile"/> asks each registered reader in turn; this project's training
+/// checkpoint is built in and asked first, and other formats plug in with <see cref="WeightsFile.Register"/>.
 /// </summary>
 public interface IWeightsReader
 {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using YoloDistill.Detector.Model;
-using YoloDistill.Detector.Training;
 using static TorchSharp.torch;
 
 namespace YoloDistill.Detector.Weights;

@@ -1,5 +1,3 @@
-using YoloDistill.Detector.Training;
-
 namespace YoloDistill.Detector.Weights;
 
 /// <summary>

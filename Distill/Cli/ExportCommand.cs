@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using YoloDistill.Detector.Export;
+using YoloDistill.Detector.Training;
 
 namespace YoloDistill.Distill.Cli;
 

@@ -94,7 +94,7 @@ public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, I
             adapters = DistillationLoss.CreateAdapters(teacher.Config, context.Model.Config, options, g);
             adapters.to(device);
         }
-        loss = new DistillationLoss(options, teacher.Config, context.Model.Config, adapters);
+        loss = new DistillationLoss(options, teacher.Config, context.Model.Config, adapters, context.Hyp.AnchorT);
     }
 
     public IEnumerable<nn.Module> TrainableModules => adapters is null ? [] : [adapters];

@@ -44,8 +44,11 @@ public sealed class DistillationLoss
     public DistillOptions Options { get; }
     /// <summary>The student's configuration whose strides and anchors the losses use (FGFI's masks are built from its anchors).</summary>
     public ModelConfig StudentConfig => student;
+    /// <summary>The run's hyp anchor_t, handed to the losses with every step (FGFI's matched levels).</summary>
+    public double AnchorT { get; }
 
-    public DistillationLoss(DistillOptions options, ModelConfig teacher, ModelConfig student, Adapters? adapters)
+    /// <remarks>anchorT is the run's hyp anchor_t (<see cref="Detector.Common.Hyp.AnchorT"/>).</remarks>
+    public DistillationLoss(DistillOptions options, ModelConfig teacher, ModelConfig student, Adapters? adapters, double anchorT = ImitationMask.AnchorT)
     {
         options.Validate();
         if (options.NeedsAdapters && adapters is null)
@@ -58,6 +61,7 @@ public sealed class DistillationLoss
         Options = options;
         this.student = student;
         Adapters = adapters;
+        AnchorT = anchorT;
     }
 
     /// <summary>Builds adapters from the two configs' feature channels (P3/P4/P5 of each scale) as the options say.</summary>
@@ -87,7 +91,7 @@ public sealed class DistillationLoss
                 if (!adapted[i].shape.SequenceEqual(t.Features[i].shape))
                     throw new ArgumentException($"Level {i}: adapted student features {string.Join("x", adapted[i].shape)} do not match the teacher's {string.Join("x", t.Features[i].shape)}.");
         }
-        var step = new DistillStep(s, t, adapted, targets, student);
+        var step = new DistillStep(s, t, adapted, targets, student) { AnchorT = AnchorT };
         var terms = new List<DistillTerm>();
         Tensor? total = null;
         foreach (var loss in losses)

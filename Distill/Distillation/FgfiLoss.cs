@@ -123,7 +123,7 @@ public sealed class FgfiLoss(LossSettings settings) : IDistillationLoss
         var sizes = s.Select(f => (f.shape[2], f.shape[3])).ToArray();
         var cfg = step.StudentConfig;
         using var scope = NewDisposeScope();
-        var masks = ImitationMask.Build(step.Targets, batch, inH, inW, sizes, cfg.Strides, cfg.AnchorsPx, psi, s[0].device, levels);
+        var masks = ImitationMask.Build(step.Targets, batch, inH, inW, sizes, cfg.Strides, cfg.AnchorsPx, psi, s[0].device, levels, step.AnchorT);
         var (loss, perLevel) = Compute(step.AdaptedStudent, step.Teacher.Features, masks, norm, reduction, balance);
         return new LossValue(scope.MoveToOuter(loss), scope.MoveToOuter(perLevel));
     }

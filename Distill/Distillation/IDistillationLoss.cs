@@ -11,6 +11,9 @@ namespace YoloDistill.Distill.Distillation;
 /// <param name="StudentConfig">The student's configuration (strides, anchors).</param>
 public sealed record DistillStep(YoloOutput Student, YoloOutput Teacher, IReadOnlyList<Tensor>? AdaptedStudent, Tensor Targets, ModelConfig StudentConfig)
 {
+    /// <summary>The run's hyp anchor_t: FGFI's matched levels pair boxes and anchors as the student's detection loss does.</summary>
+    public double AnchorT { get; init; } = ImitationMask.AnchorT;
+
     /// <summary>Input height and width in pixels, from the first feature level.</summary>
     public (int Height, int Width) InputSize
     {

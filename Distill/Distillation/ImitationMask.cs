@@ -11,7 +11,7 @@ public enum LevelAssignment
     All,
     /// <summary>
     /// The levels where the detector learns the box: those with an anchor whose width and height ratios to the box are
-    /// within anchor_t (4, as build_targets matches), or the best-IoU level when no anchor matches (the FGFI author's
+    /// within the run's anchor_t (hyp, 4 by default), as build_targets matches, or the best-IoU level when no anchor matches (the FGFI author's
     /// advice for FPN detectors: each level imitates around the boxes assigned to it).
     /// </summary>
     Matched,
@@ -36,7 +36,10 @@ public static class ImitationMask
     /// <summary>FGFI's default threshold factor ψ.</summary>
     public const double DefaultPsi = 0.5;
 
-    /// <summary>hyp.scratch-low anchor_t: the largest width or height ratio between a box and an anchor that build_targets matches.</summary>
+    /// <summary>
+    /// hyp.scratch-low anchor_t (Hyp's default): the largest width or height ratio between a box and an anchor that
+    /// build_targets matches. Used when the caller has no run hyp (the masks command, benchmarks).
+    /// </summary>
     public const double AnchorT = 4.0;
 
     /// <summary>
@@ -44,19 +47,21 @@ public static class ImitationMask
     /// level i is taken as ceil(input / stride_i) (YOLOv5 inputs are multiples of 32, where this is exact).
     /// </summary>
     /// <returns>One bool tensor (B, H_i, W_i) per level, on <paramref name="device"/>.</returns>
+    /// <remarks>anchorT is the run's hyp anchor_t, for <see cref="LevelAssignment.Matched"/>: the same box-anchor
+    /// matching as the detection loss that trains the student.</remarks>
     public static Tensor[] Build(Tensor targets, int batchSize, int inputHeight, int inputWidth, ModelConfig cfg,
-        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All)
+        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All, double anchorT = AnchorT)
     {
         var sizes = cfg.Strides
             .Select(s => ((long)Math.Ceiling(inputHeight / (double)s), (long)Math.Ceiling(inputWidth / (double)s)))
             .ToArray();
-        return Build(targets, batchSize, inputHeight, inputWidth, sizes, cfg.Strides, cfg.AnchorsPx, psi, device, levels);
+        return Build(targets, batchSize, inputHeight, inputWidth, sizes, cfg.Strides, cfg.AnchorsPx, psi, device, levels, anchorT);
     }
 
     /// <summary>Masks for explicit feature-map sizes (e.g. taken from the features themselves).</summary>
     public static Tensor[] Build(Tensor targets, int batchSize, int inputHeight, int inputWidth,
         IReadOnlyList<(long H, long W)> featureSizes, IReadOnlyList<int> strides, IReadOnlyList<float[]> anchorsPx,
-        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All)
+        double psi = DefaultPsi, Device? device = null, LevelAssignment levels = LevelAssignment.All, double anchorT = AnchorT)
     {
         if (targets.dim() != 2 || targets.shape[1] != 6)
             throw new ArgumentException($"Targets must be (n, 6) = image_index, class, cx, cy, w, h; got ({string.Join(", ", targets.shape)}).");
@@ -80,7 +85,7 @@ public static class ImitationMask
                 ? (zeros(0, h, w, dtype: @bool, device: device), zeros(0, dtype: float32, device: device))
                 : LevelOn(gt, h, w, strides[i], anchorsPx[i], psi, device);
         }
-        var use = n == 0 ? null : BoxLevels(levels, gt, best, anchorsPx, device);   // (n, levels) or null = all
+        var use = n == 0 ? null : BoxLevels(levels, gt, best, anchorsPx, anchorT, device);   // (n, levels) or null = all
         for (int i = 0; i < strides.Count; i++)
         {
             var (h, w) = featureSizes[i];
@@ -146,7 +151,7 @@ public static class ImitationMask
     }
 
     /// <summary>Which levels each box may mark, (n, levels) bool, or null when all of them may.</summary>
-    static Tensor? BoxLevels(LevelAssignment levels, Tensor gt, Tensor[] best, IReadOnlyList<float[]> anchorsPx, Device device)
+    static Tensor? BoxLevels(LevelAssignment levels, Tensor gt, Tensor[] best, IReadOnlyList<float[]> anchorsPx, double anchorT, Device device)
     {
         if (levels == LevelAssignment.All) return null;
         var bestIou = stack(best, 1);                                                        // (n, L)
@@ -161,7 +166,7 @@ public static class ImitationMask
             var rw = bw / wh[.., 0].view(1, -1);
             var rh = bh / wh[.., 1].view(1, -1);
             // build_targets: max(r, 1/r) over width and height below anchor_t for some anchor of the level.
-            matched[l] = maximum(maximum(rw, rw.reciprocal()), maximum(rh, rh.reciprocal())).lt(AnchorT).any(1);
+            matched[l] = maximum(maximum(rw, rw.reciprocal()), maximum(rh, rh.reciprocal())).lt(anchorT).any(1);
         }
         var m = stack(matched, 1);                                                           // (n, L)
         return m | (top & ~m.any(1, keepdim: true));

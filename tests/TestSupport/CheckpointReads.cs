@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using YoloDistill.Detector.Training;
+using YoloDistill.Detector.Weights;
 
 namespace YoloDistill.Tests;
 

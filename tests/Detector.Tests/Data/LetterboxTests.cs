@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Weights;
 using YoloDistill.Tests;

@@ -29,10 +29,10 @@ public class EpochValidatorTests
 
             using var loader = new DetectionLoader(ds, LoaderOptions.Validation(64, 2, 1));
             var direct = new Validator().Run(model, loader, ds.ClassToCategoryId).Metrics;
-            Assert.Equal(direct.MP, got.Precision);
-            Assert.Equal(direct.MR, got.Recall);
-            Assert.Equal(direct.Map50, got.Map50);
-            Assert.Equal(direct.Map, got.Map5095);
+            Assert.Equal(direct.MP, got.Metrics.MP);
+            Assert.Equal(direct.MR, got.Metrics.MR);
+            Assert.Equal(direct.Map50, got.Metrics.Map50);
+            Assert.Equal(direct.Map, got.Metrics.Map);
 
             // two batches of 2 images: the val losses are the mean of the two batches' ComputeLoss items (val.py)
             model.eval();
@@ -50,10 +50,11 @@ public class EpochValidatorTests
                 batches++;
             }
             Assert.Equal(2, batches);
-            Assert.Equal(sum[0] / 2, got.BoxLoss, 6);
-            Assert.Equal(sum[1] / 2, got.ObjLoss, 6);
-            Assert.Equal(sum[2] / 2, got.ClsLoss, 6);
-            Assert.True(got.BoxLoss > 0 && got.ObjLoss > 0 && got.ClsLoss > 0);
+            var losses = got.Losses!;
+            Assert.Equal(sum[0] / 2, losses[0], 6);
+            Assert.Equal(sum[1] / 2, losses[1], 6);
+            Assert.Equal(sum[2] / 2, losses[2], 6);
+            Assert.True(losses[0] > 0 && losses[1] > 0 && losses[2] > 0);
         }
         finally { Directory.Delete(root, true); }
     }

@@ -1,4 +1,5 @@
 using YoloDistill.Detector.Common;
+using YoloDistill.Detector.Evaluation;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
@@ -103,7 +104,7 @@ public class TrainerTests
         public ValidationResult Validate(YoloModel model, YoloDistill.Detector.Loss.ComputeLoss computeLoss, CancellationToken ct = default)
         {
             double m = map5095[Math.Min(_calls++, map5095.Length - 1)];
-            return new ValidationResult(m, m, m, m, 0.1, 0.1, 0.1);
+            return ValidationResults.Of(m, m, m, m, 0.1, 0.1, 0.1);
         }
         public void Dispose() { }
     }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
 using YoloDistill.Distill.Distillation;
 using static TorchSharp.torch;
@@ -153,5 +154,30 @@ public class ImitationMaskTests
         Assert.Throws<ArgumentException>(() => ImitationMask.Build(t, 1, 64, 64, Cfg));
         using var ok = zeros(0, 6);
         Assert.Throws<ArgumentException>(() => ImitationMask.Build(ok, 1, 64, 64, Cfg, psi: 1.5));
+    }
+
+    [Fact]
+    public void Matched_levels_follow_the_runs_anchor_t()
+    {
+        // Two levels, one anchor each: 10x10 on stride 8, 30x30 on stride 16. A 30x30 box is 3x the first anchor on
+        // both sides and equal to the second. build_targets' rule max(r, 1/r) < anchor_t matches it to the first level
+        // with anchor_t 4 (Hyp's default) but not with 2, where only the second level keeps it.
+        using var t = Targets([[0, 0, 0.5, 0.5, 30 / 64.0, 30 / 64.0]]);
+        (long, long)[] sizes = [(8, 8), (4, 4)];
+        int[] strides = [8, 16];
+        float[][] anchors = [[10, 10], [30, 30]];
+        var byDefault = ImitationMask.Build(t, 1, 64, 64, sizes, strides, anchors, levels: LevelAssignment.Matched);
+        var at4 = ImitationMask.Build(t, 1, 64, 64, sizes, strides, anchors, levels: LevelAssignment.Matched, anchorT: 4);
+        var at2 = ImitationMask.Build(t, 1, 64, 64, sizes, strides, anchors, levels: LevelAssignment.Matched, anchorT: 2);
+        try
+        {
+            Assert.Equal(ImitationMask.AnchorT, new Hyp().AnchorT);
+            Assert.NotEmpty(OnCells(at4[0], 0));
+            Assert.Empty(OnCells(at2[0], 0));
+            Assert.NotEmpty(OnCells(at2[1], 0));
+            Assert.Equal(OnCells(at4[1], 0), OnCells(at2[1], 0));
+            for (int l = 0; l < 2; l++) Assert.Equal(OnCells(at4[l], 0), OnCells(byDefault[l], 0));
+        }
+        finally { foreach (var m in byDefault.Concat(at4).Concat(at2)) m.Dispose(); }
     }
 }

@@ -1,31 +1,15 @@
+using YoloDistill.Detector.Export;
 using YoloDistill.Detector.Model;
-using YoloDistill.Detector.Training;
 using YoloDistill.Detector.Weights;
 
-namespace YoloDistill.Detector.Export;
-
-public enum ExportFormat { Onnx, SafeTensors, TorchSharp }
-
-/// <summary>One export: source weights, target format and options (export.py defaults: 640, fp32, static).</summary>
-public sealed record ExportRequest
-{
-    public required string Weights { get; init; }
-    public required ExportFormat Format { get; init; }
-    public int ImgSize { get; init; } = 640;
-    public bool Half { get; init; }
-    public bool Dynamic { get; init; }
-    public int Opset { get; init; } = 17;
-    /// <summary>Output file; null: next to the weights, named by format.</summary>
-    public string? Out { get; init; }
-}
-
-public sealed record ExportResult(string Path, ExportFormat Format, long Bytes, ModelConfig Config, int Tensors);
+namespace YoloDistill.Detector.Training;
 
 /// <summary>
 /// Turns a weights file (Ultralytics .pt, a .safetensors state dict, or a training checkpoint) into an ONNX model, an
 /// Ultralytics-keyed .safetensors (fp32 or fp16, with nc, names, stride and anchors), or the TorchSharp form: a stripped
 /// project checkpoint (.ckpt) holding the detector alone (no teacher, adapters, raw weights or optimizer), fp32,
 /// validated by a strict load into YoloModel and carrying its configuration, so val and detect load it like any checkpoint.
+/// It lives in Training, not Export, because that last form is a training checkpoint (<see cref="Checkpoint"/>).
 /// </summary>
 public static class ModelExporter
 {
