@@ -88,7 +88,7 @@ public sealed class CocoDataset
     static InvalidDataException Failure(IReadOnlyList<DatasetProblem> problems)
     {
         var fatal = problems.Where(p => p.Fatal).ToList();
-        var first = fatal.FirstOrDefault() ?? problems.First();
+        var first = fatal.FirstOrDefault() ?? problems[0];
         string more = fatal.Count > 1 ? $" (and {fatal.Count - 1} more fatal problem(s); run 'yolo-distill dataset check')" : "";
         return new InvalidDataException($"{first.File}: {first.Message}{more}");
     }

@@ -170,7 +170,7 @@ public sealed class DetectionLoader : IDisposable
         finally
         {
             cts.Cancel();
-            try { Task.WaitAll(tasks); } catch (AggregateException) { }
+            try { Task.WaitAll(tasks, CancellationToken.None); } catch (AggregateException) { }
             foreach (var ch in channels)
                 while (ch.Reader.TryRead(out var left)) left.Dispose();
         }

@@ -48,7 +48,7 @@ public sealed class SampleRng
     /// <summary>Uniform integer in [0, n).</summary>
     public int NextInt(int n)
     {
-        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         ulong bound = (ulong)n, limit = ulong.MaxValue - ulong.MaxValue % bound;
         ulong v;
         do v = NextUInt64(); while (v >= limit);

@@ -13,6 +13,8 @@ namespace YoloDistill.Detector.Data;
 /// </summary>
 public static class VocToCoco
 {
+    static readonly string[] BoxFields = ["xmin", "ymin", "xmax", "ymax"];
+
     sealed record VocObject(int Index, string Name, bool Difficult, double[]? Box);
 
     sealed record VocFile(string Path, string Image, List<VocObject> Objects);
@@ -125,7 +127,7 @@ public static class VocToCoco
             double[]? box = null;
             if (bb is not null)
             {
-                var v = new[] { "xmin", "ymin", "xmax", "ymax" }.Select(k => Number(bb.Element(k)?.Value)).ToArray();
+                var v = BoxFields.Select(k => Number(bb.Element(k)?.Value)).ToArray();
                 if (v.All(x => x.HasValue)) box = v.Select(x => x!.Value).ToArray();
             }
             bool difficult = Number(o.Element("difficult")?.Value) is { } d && d != 0;

@@ -112,7 +112,7 @@ public sealed class ValJob : IDisposable
             rssLast = rss;
             progress?.Report(Math.Min(b * _o.Batch, Dataset.Count));
         });
-        var result = validator.Run(_net, loader, Dataset.ClassToCategoryId, batches, ct);
+        var result = validator.Run(_net, loader, Dataset.ClassToCategoryId, batches, ct: ct);
         var elapsed = clock.Elapsed;
 
         var predictionsPath = Path.Combine(outDir, "predictions.json");

@@ -37,7 +37,7 @@ public sealed class Validator(ValidatorOptions? options = null)
     public ValidatorOptions Options { get; } = options ?? new ValidatorOptions();
 
     public ValidationResult Run(YoloModel model, DetectionLoader loader, IReadOnlyList<int> classToCategoryId, IProgress<int>? progress = null,
-        CancellationToken ct = default, ComputeLoss? computeLoss = null)
+        ComputeLoss? computeLoss = null, CancellationToken ct = default)
     {
         if (!Options.SingleCls && classToCategoryId.Count != model.Config.Nc)
             throw new InvalidDataException($"{loader.Dataset.AnnotationsPath}: {classToCategoryId.Count} categories, but the model has {model.Config.Nc} classes.");

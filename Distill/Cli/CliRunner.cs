@@ -34,7 +34,7 @@ public static class CliRunner
     {
         var pr = root.Parse(args);
         stop?.Attach(CommandName(pr), stopsAtSafePoints: pr.Action is AsynchronousCommandLineAction);
-        return await RunAsync(pr, stop?.Token ?? default, stop);
+        return await RunAsync(pr, stop, stop?.Token ?? default);
     }
 
     /// <summary>
@@ -42,9 +42,9 @@ public static class CliRunner
     /// requested through <paramref name="ct"/> propagates to the caller as an <see cref="OperationCanceledException"/>
     /// (an <see cref="Interruption"/> when the verb said where it stopped).
     /// </summary>
-    public static Task<int> InvokeStageAsync(string[] args, CancellationToken ct) => RunAsync(Verbs.Root().Parse(args), ct, stop: null);
+    public static Task<int> InvokeStageAsync(string[] args, CancellationToken ct) => RunAsync(Verbs.Root().Parse(args), stop: null, ct);
 
-    static async Task<int> RunAsync(ParseResult pr, CancellationToken ct, StopSignal? stop)
+    static async Task<int> RunAsync(ParseResult pr, StopSignal? stop, CancellationToken ct)
     {
         using var session = CliSession.Begin(Verbose(pr));
         try

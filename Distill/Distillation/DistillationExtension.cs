@@ -113,7 +113,7 @@ public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, I
         // A column for every registered loss; an unselected one logs 0.
         var items = DistillLosses.All.ToDictionary(k => k.Column, k => scope.MoveToOuter(terms[k.Name] is { } term
             ? term.Value.detach() * term.Weight
-            : zeros(new long[0], dtype: terms.Total.dtype, device: terms.Total.device)), StringComparer.Ordinal);
+            : zeros(Array.Empty<long>(), dtype: terms.Total.dtype, device: terms.Total.device)), StringComparer.Ordinal);
         var parts = terms.Terms.Select(term => (term.Name, scope.MoveToOuter(term.Weighted * bs))).ToArray();
         var stats = new List<(string, double)>();
         foreach (var term in terms.Terms)
@@ -134,8 +134,8 @@ public sealed class DistillationExtension : ITrainingExtension, IFixedAnchors, I
     ExtensionLoss Off(Tensor images)
     {
         iteration++;
-        var items = DistillLosses.All.ToDictionary(k => k.Column, _ => zeros(new long[0], device: images.device), StringComparer.Ordinal);
-        return new ExtensionLoss(zeros(new long[0], device: images.device), items);
+        var items = DistillLosses.All.ToDictionary(k => k.Column, _ => zeros(Array.Empty<long>(), device: images.device), StringComparer.Ordinal);
+        return new ExtensionLoss(zeros(Array.Empty<long>(), device: images.device), items);
     }
 
     public void OnEpochStart(int epoch)

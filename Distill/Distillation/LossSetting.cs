@@ -64,7 +64,7 @@ public static class Setting
             s =>
             {
                 foreach (var v in Enum.GetValues<TEnum>())
-                    if (ChoiceText(v) == s.ToLowerInvariant()) return v;
+                    if (string.Equals(ChoiceText(v), s, StringComparison.OrdinalIgnoreCase)) return v;
                 throw new ArgumentException($"expected {string.Join(", ", Enum.GetValues<TEnum>().Select(ChoiceText))}");
             },
             ChoiceText);
