@@ -12,7 +12,13 @@ public sealed record ModelConfig
     public required string[] Names { get; init; }
     /// <summary>Anchors in pixels, one row per level (P3, P4, P5), each row w0,h0,w1,h1,w2,h2.</summary>
     public float[][] AnchorsPx { get; init; } = DefaultAnchors;
-    public int[] Strides { get; init; } = [8, 16, 32];
+    public int[] Strides { get; init; } = [.. DefaultStrides];
+
+    /// <summary>The scales of yolov5{n,s,m,l,x}.yaml, smallest first.</summary>
+    public static IReadOnlyList<string> Scales { get; } = ["n", "s", "m", "l", "x"];
+
+    /// <summary>The P3, P4 and P5 strides of every P5 YOLOv5.</summary>
+    public static IReadOnlyList<int> DefaultStrides { get; } = [8, 16, 32];
 
     public static readonly float[][] DefaultAnchors =
     [
@@ -43,7 +49,7 @@ public sealed record ModelConfig
         var m = model.Trim().ToLowerInvariant();
         if (m.EndsWith(".yaml")) m = Path.GetFileNameWithoutExtension(m);
         var scale = m.StartsWith("yolov5") ? m["yolov5".Length..] : m;
-        if (scale is not ("n" or "s" or "m" or "l" or "x"))
+        if (!Scales.Contains(scale))
             throw new ArgumentException($"Unknown model '{model}': expected yolov5n, yolov5s, yolov5m, yolov5l or yolov5x.");
         names ??= Enumerable.Range(0, nc).Select(i => $"class{i}").ToArray();
         if (names.Length != nc) throw new ArgumentException($"{names.Length} class names given for nc={nc}.");

@@ -10,21 +10,26 @@ namespace YoloDistill.Detector.Weights;
 /// </summary>
 public static partial class ConfigInference
 {
-    /// <summary>Ultralytics' Detect is layer 24 in every P5 YOLOv5 (n, s, m, l, x).</summary>
-    public const int DetectIndex = 24;
+    /// <summary>Detect's index in the architecture table (24 in every P5 YOLOv5).</summary>
+    public static readonly int DetectIndex = Architecture.Layers.Length - 1;
 
-    static readonly Dictionary<long, string> ScaleByStemWidth = new() { [16] = "n", [32] = "s", [48] = "m", [64] = "l", [80] = "x" };
+    /// <summary>Each scale's stem width (model.0's output channels: 16, 32, 48, 64, 80), from the architecture table.</summary>
+    static readonly Dictionary<long, string> ScaleByStemWidth =
+        ModelConfig.Scales.ToDictionary(s => Architecture.Channels(ModelConfig.FromName(s))[0], s => s);
+
+    /// <summary>model.2's bottlenecks at a scale (the depth multiple applied to the table's repeats).</summary>
+    static int Layer2Depth(string scale) => Architecture.Depth(Architecture.Layers[2].Repeats, ModelConfig.FromName(scale).DepthMultiple);
 
     public static ModelConfig Infer(IReadOnlyDictionary<string, Tensor> sd, WeightsMetadata meta, string source)
     {
         if (!sd.TryGetValue("model.0.conv.weight", out var stem) || stem.dim() != 4)
             throw new InvalidDataException($"{source}: not a YOLOv5 state dict (no 4-d model.0.conv.weight).");
         if (!ScaleByStemWidth.TryGetValue(stem.shape[0], out var scale))
-            throw new InvalidDataException($"{source}: model.0.conv.weight has {stem.shape[0]} output channels; a YOLOv5 n/s/m/l/x has 16/32/48/64/80.");
+            throw new InvalidDataException($"{source}: model.0.conv.weight has {stem.shape[0]} output channels; a YOLOv5 {string.Join("/", ModelConfig.Scales)} has {string.Join("/", ScaleByStemWidth.Keys)}.");
 
         int bottlenecks = sd.Keys.Select(k => Layer2Bottleneck().Match(k)).Where(m => m.Success)
                             .Select(m => int.Parse(m.Groups[1].Value)).Distinct().Count();
-        int expectedDepth = scale switch { "n" or "s" => 1, "m" => 2, "l" => 3, _ => 4 };
+        int expectedDepth = Layer2Depth(scale);
         if (bottlenecks != expectedDepth)
             throw new InvalidDataException($"{source}: model.0 width says yolov5{scale} but model.2 has {bottlenecks} bottleneck(s) instead of {expectedDepth}; not a standard YOLOv5 scale.");
 
@@ -55,7 +60,7 @@ public static partial class ConfigInference
         }
         else names = Enumerable.Range(0, nc).Select(i => $"class{i}").ToArray();
 
-        var strides = meta.Strides ?? [8, 16, 32];
+        var strides = meta.Strides ?? ModelConfig.DefaultStrides.Select(s => (float)s).ToArray();
         if (strides.Length != 3 || strides[0] <= 0 || strides[1] <= strides[0] || strides[2] <= strides[1])
             throw new InvalidDataException($"{source}: strides [{string.Join(", ", strides)}] are not 3 increasing positive values as a P5 YOLOv5 has.");
 
