@@ -1,0 +1,27 @@
+using System.Text.Json;
+using YoloDistill.Detector.Distributed;
+using static TorchSharp.torch;
+
+// Each rank: all-reduce a float tensor pair, broadcast an int64 tensor from rank 0, agree on a maximum, and take its
+// epoch shard; one JSON line per rank. With "exit" or "kill" as the argument, rank 1 ends first (exit code 3, or killed).
+var pg = ProcessGroup.Current;
+if (args.Length > 0 && pg.Rank == 1)
+{
+    if (args[0] == "exit") Environment.Exit(3);                      // an error path: exit code 3
+    if (args[0] == "kill") System.Diagnostics.Process.GetCurrentProcess().Kill(); // killed (SIGKILL)
+}
+using var a = full(3, (float)(pg.Rank + 1));
+using var b = arange(4, dtype: float32) * (pg.Rank + 1);
+pg.AllReduceMean([a, b]);
+using var c = full(2, (long)(pg.Rank * 10 + 5), dtype: int64);
+pg.Broadcast([c]);
+long max = pg.AllReduceMax(pg.Rank * 7);
+var shard = EpochShard.Of(Enumerable.Range(0, 11).Reverse().ToArray(), pg.Rank, pg.WorldSize);
+pg.Barrier();
+Console.WriteLine(JsonSerializer.Serialize(new
+{
+    rank = pg.Rank, world = pg.WorldSize, a = a.data<float>().ToArray(), b = b.data<float>().ToArray(),
+    c = c.data<long>().ToArray(), max, shard,
+}));
+pg.Dispose();
+return 0;
