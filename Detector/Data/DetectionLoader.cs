@@ -21,7 +21,10 @@ public sealed class DetectionLoader : IDisposable
     public LoaderOptions Options { get; }
     /// <summary>Per-batch (height, width) in rect mode, else null (every batch is ImgSize square).</summary>
     public IReadOnlyList<(int H, int W)>? BatchShapes { get; }
-    public int BatchCount => (Dataset.Count + Options.BatchSize - 1) / Options.BatchSize;
+    public int BatchCount => (ShardLength + Options.BatchSize - 1) / Options.BatchSize;
+
+    /// <summary>Images this process visits per epoch: all, or its shard (padded to equal lengths across ranks).</summary>
+    int ShardLength => Options.WorldSize > 1 ? (Dataset.Count + Options.WorldSize - 1) / Options.WorldSize : Dataset.Count;
 
     static DetectionLoader()
     {
@@ -35,6 +38,10 @@ public sealed class DetectionLoader : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (dataset.Count == 0) throw new ArgumentException($"dataset '{dataset.AnnotationsPath}' has no images");
         if (options.BatchSize < 1) throw new ArgumentException($"batch size must be at least 1, got {options.BatchSize}");
+        if (options.WorldSize < 1 || options.Rank < 0 || options.Rank >= options.WorldSize)
+            throw new ArgumentException($"rank {options.Rank} of {options.WorldSize} processes");
+        if (options.WorldSize > 1 && options.Rect)
+            throw new ArgumentException("rectangular batches are not supported with several processes (as in train.py, --rect does not shuffle)");
         if (options.ImgSize < 32 || options.ImgSize % options.Stride != 0)
             throw new ArgumentException($"image size {options.ImgSize} must be a multiple of the stride {options.Stride}");
         Dataset = dataset;
@@ -54,13 +61,13 @@ public sealed class DetectionLoader : IDisposable
         Options.Augment && !Options.Rect && Options.Hyp.Mosaic > 0
         && !(Options.CloseMosaic > 0 && totalEpochs > 0 && epoch >= totalEpochs - Options.CloseMosaic);
 
-    /// <summary>Dataset indices in the order this epoch visits them.</summary>
+    /// <summary>Dataset indices in the order this epoch visits them (this process's shard of it).</summary>
     public int[] EpochOrder(int epoch)
     {
         if (_rectOrder != null) return (int[])_rectOrder.Clone();
         var order = Enumerable.Range(0, Dataset.Count).ToArray();
         if (Options.Shuffle) new SampleRng(Options.Seed, epoch, -1).Shuffle(order);
-        return order;
+        return Options.WorldSize > 1 ? Distributed.EpochShard.Of(order, Options.Rank, Options.WorldSize) : order;
     }
 
     /// <summary>Builds one batch on the calling thread (what the background workers run).</summary>
@@ -75,7 +82,7 @@ public sealed class DetectionLoader : IDisposable
         try
         {
             for (int p = start; p < end; p++)
-                samples.Add(_builder.Build(order[p], new SampleRng(Options.Seed, epoch, p), mosaic, shape));
+                samples.Add(_builder.Build(order[p], new SampleRng(Options.Seed, epoch, Options.Rank + p * Options.WorldSize), mosaic, shape));
             return Collate(samples);
         }
         finally

@@ -31,6 +31,13 @@ public sealed record LoaderOptions
     public Hyp Hyp { get; init; } = new();
     /// <summary>Turn mosaic off for this many final epochs (0 = never), given the total epoch count.</summary>
     public int CloseMosaic { get; init; }
+    /// <summary>
+    /// Data-parallel training: this process's rank and the number of processes. Each takes its shard of every epoch's
+    /// order (<see cref="Distributed.EpochShard"/>), and an image keeps the augmentation it gets at its place in the whole
+    /// epoch, so the ranks together see what one process would. Default 0 of 1.
+    /// </summary>
+    public int Rank { get; init; }
+    public int WorldSize { get; init; } = 1;
 
     /// <summary>val.py's dataloader: rect batches with pad 0.5, no augmentation, dataset order sorted by aspect ratio.</summary>
     public static LoaderOptions Validation(int imgSize = 640, int batchSize = 32, int workers = 8) => new()

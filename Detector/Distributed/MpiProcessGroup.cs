@@ -11,6 +11,7 @@ namespace YoloDistill.Detector.Distributed;
 public sealed class MpiProcessGroup : IProcessGroup
 {
     static MpiProcessGroup? _instance;
+    static volatile bool _agreedStop;
 
     MpiProcessGroup(int rank, int size)
     {
@@ -32,7 +33,7 @@ public sealed class MpiProcessGroup : IProcessGroup
         // at once (a rank that finalises and leaves would leave the others waiting in their next collective forever).
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            if (Environment.ExitCode != 0) Abort(Environment.ExitCode);
+            if (Environment.ExitCode != 0 && !_agreedStop) Abort(Environment.ExitCode);
             else _instance?.Dispose();
         };
         return _instance;
@@ -84,6 +85,8 @@ public sealed class MpiProcessGroup : IProcessGroup
     }
 
     public void Barrier() => MpiNative.Barrier();
+
+    public void MarkAgreedStop() => _agreedStop = true;
 
     /// <summary>Ends every rank of the job with <paramref name="code"/> (MPI_Abort).</summary>
     public static void Abort(int code)

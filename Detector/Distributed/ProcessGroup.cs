@@ -25,6 +25,12 @@ public interface IProcessGroup : IDisposable
     long AllReduceMax(long value);
 
     void Barrier();
+
+    /// <summary>
+    /// Every rank agreed to stop at this point (a stop signal): the process may end with a non-zero code and still
+    /// leave MPI cleanly, instead of aborting the job as after a failure.
+    /// </summary>
+    void MarkAgreedStop() { }
 }
 
 /// <summary>The process group of this process: chosen once from the environment.</summary>
@@ -43,6 +49,14 @@ public static class ProcessGroup
         {
             lock (Gate) return _current ??= FromEnvironment();
         }
+    }
+
+    /// <summary>This process's rank as the launcher announces it (before MPI is initialised), or 0.</summary>
+    public static int LaunchedRank()
+    {
+        foreach (var name in new[] { "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID" })
+            if (int.TryParse(Environment.GetEnvironmentVariable(name), out int r) && r >= 0) return r;
+        return 0;
     }
 
     /// <summary>The world size the launcher announces, or 1.</summary>

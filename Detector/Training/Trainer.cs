@@ -2,6 +2,8 @@ using System.Diagnostics;
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
 
+using YoloDistill.Detector.Distributed;
+
 namespace YoloDistill.Detector.Training;
 
 /// <summary>
@@ -94,9 +96,12 @@ public sealed class Trainer : IDisposable
         if (resumeFrom is not null)
         {
             _notes.Add(CheckpointRestore.Apply(resumeFrom, _setup, _extensions, _state));
-            _artefacts.CutBackTo(_state.StartEpoch);
+            if (_setup.Group.IsMain) _artefacts.CutBackTo(_state.StartEpoch);
         }
-        else _artefacts.WriteStart(_setup.Hyp, _setup.TrainSet);
+        else if (_setup.Group.IsMain) _artefacts.WriteStart(_setup.Hyp, _setup.TrainSet);
+        if (_setup.Group.WorldSize > 1)
+            _notes.Add($"{_setup.Group.WorldSize} processes (rank {_setup.Group.Rank}): {Options.BatchSize / _setup.Group.WorldSize} images each per batch, " +
+                       "gradients averaged before every step; BatchNorm statistics stay per process, rank 0 validates and saves");
     }
 
     public TrainSummary Run(CancellationToken ct = default)
@@ -118,7 +123,10 @@ public sealed class Trainer : IDisposable
             int i = 0;
             var stepWatch = Stopwatch.StartNew();
             double stepSeconds = 0;
-            foreach (var batch in _setup.Loader.Epoch(epoch, epochs, ct))
+            // Several processes stop together: the loader is not cancelled on its own, every rank asks after each batch
+            // whether any was asked to stop, and all leave at the same batch.
+            var group = _setup.Group;
+            foreach (var batch in _setup.Loader.Epoch(epoch, epochs, group.WorldSize > 1 ? CancellationToken.None : ct))
             {
                 using var b = batch;
                 var r = step.Run(b, epoch, i, ni: i + (long)nb * epoch);
@@ -130,16 +138,37 @@ public sealed class Trainer : IDisposable
                 StepProgress?.Report(new TrainStepProgress(epoch, epochs, i, nb, means["train/box_loss"], means["train/obj_loss"], means["train/cls_loss"],
                     EpochEnd.ExtensionMeans(means), r.Instances, r.ImgSize, b.Count / Math.Max(dt, 1e-9),
                     TimeSpan.FromSeconds(stepSeconds * (nb - i)), Environment.WorkingSet));
+                if (group.WorldSize > 1 && group.AllReduceMax(ct.IsCancellationRequested ? 1 : 0) > 0)
+                {
+                    group.MarkAgreedStop();
+                    throw new OperationCanceledException("another process of the run was asked to stop", ct);
+                }
             }
             ct.ThrowIfCancellationRequested();
 
-            var outcome = epochEnd.Evaluate(epoch, ct);
-            stop = outcome.Stop;
-            lastRow = EpochEnd.Row(epoch, means, outcome);
-            rows.Add(lastRow);
-            _artefacts.AppendEpoch(lastRow);
-            checkpoints.Write(epoch, outcome);
-            EpochProgress?.Report(new TrainEpochProgress(lastRow, outcome.Fitness, outcome.IsBest, outcome.Validated, epochWatch.Elapsed));
+            if (group.IsMain)
+            {
+                // With several processes a stop waits for the agreement below, after the epoch is saved.
+                var outcome = epochEnd.Evaluate(epoch, group.WorldSize > 1 ? CancellationToken.None : ct);
+                stop = outcome.Stop;
+                lastRow = EpochEnd.Row(epoch, means, outcome);
+                rows.Add(lastRow);
+                _artefacts.AppendEpoch(lastRow);
+                checkpoints.Write(epoch, outcome);
+                EpochProgress?.Report(new TrainEpochProgress(lastRow, outcome.Fitness, outcome.IsBest, outcome.Validated, epochWatch.Elapsed));
+            }
+            // Rank 0's early stop is every rank's, and so is a stop signal to any; the others wait here while rank 0
+            // validates and saves.
+            if (group.WorldSize > 1)
+            {
+                long agreed = group.AllReduceMax((stop ? 1 : 0) | (ct.IsCancellationRequested ? 2 : 0));
+                stop = (agreed & 1) != 0;
+                if ((agreed & 2) != 0)
+                {
+                    group.MarkAgreedStop();
+                    throw new OperationCanceledException("another process of the run was asked to stop", ct);
+                }
+            }
         }
         return new TrainSummary(epoch - _state.StartEpoch, _state.Stopper.BestEpoch, _state.BestFitness, lastRow, Options.LastPath, Options.BestPath,
                                 Options.SaveDir, total.Elapsed, stop) { Epochs = rows };

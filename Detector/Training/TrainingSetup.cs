@@ -3,6 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
+using YoloDistill.Detector.Distributed;
 using YoloDistill.Detector.Loss;
 using YoloDistill.Detector.Model;
 using YoloDistill.Detector.Weights;
@@ -31,6 +32,8 @@ internal sealed class TrainingSetup : IDisposable
     public AutoAnchorReport? AnchorReport { get; }
     public YoloModel Model { get; }
     public DetectionLoader Loader { get; }
+    /// <summary>The processes of this run (one, or the ranks of mpirun); rank 0 validates and writes.</summary>
+    public IProcessGroup Group { get; }
     public int WarmupIterations { get; }
     public OptimizerHelper Optimizer { get; }
     public LrSchedule Schedule { get; }
@@ -51,9 +54,13 @@ internal sealed class TrainingSetup : IDisposable
     public TrainingSetup(TrainOptions options, Hyp hyp, IReadOnlyList<ITrainingExtension> extensions, IEpochValidator? validator, ResumePoint? resume)
     {
         Options = options;
+        Group = ProcessGroup.Current;
+        if (Group.WorldSize > 1 && options.BatchSize % Group.WorldSize != 0)
+            throw new ArgumentException($"--batch {options.BatchSize} is the batch of all {Group.WorldSize} processes together and must be a multiple of their number.");
         Device = DeviceSelector.Parse(options.Device);
         Hyp = options.LabelSmoothing != 0 ? hyp with { LabelSmoothing = options.LabelSmoothing } : hyp;
-        Directory.CreateDirectory(options.WeightsDir);
+        // Rank 0 alone writes the run folder (train.py: RANK in {-1, 0}).
+        if (Group.IsMain) Directory.CreateDirectory(options.WeightsDir);
 
         TrainSet = CocoDataset.Load(options.Data, options.TrainSplit);
         Config = ChooseConfig(TrainSet.Names.ToArray(), resume);
@@ -62,7 +69,8 @@ internal sealed class TrainingSetup : IDisposable
 
         Loader = new DetectionLoader(TrainSet, new LoaderOptions
         {
-            ImgSize = options.ImgSize, BatchSize = options.BatchSize, Augment = true, Rect = options.Rect, Pad = 0.0, Stride = 32,
+            ImgSize = options.ImgSize, BatchSize = options.BatchSize / Group.WorldSize, Rank = Group.Rank, WorldSize = Group.WorldSize,
+            Augment = true, Rect = options.Rect, Pad = 0.0, Stride = 32,
             Workers = Math.Max(1, options.EffectiveWorkers(Environment.ProcessorCount)), Seed = options.Seed, Cache = options.Cache is not null,
             Shuffle = !options.Rect, Hyp = Hyp, CloseMosaic = options.CloseMosaic,
         });
@@ -76,7 +84,10 @@ internal sealed class TrainingSetup : IDisposable
         Optimizer = BuildOptimizer(extensionModules);
         ExtensionParameters = extensionModules.SelectMany(m => m.parameters()).ToArray();
         ClipParameters = options.Clip == GradClip.All ? [.. Model.parameters(), .. ExtensionParameters] : Model.parameters().ToArray();
-        if (options.DiagnoseEvery > 0)
+        // Every rank starts from rank 0's weights (DDP's broadcast at construction): same seed gives the same model, but
+        // a rank must not depend on that.
+        if (Group.WorldSize > 1) Group.Broadcast([.. Model.parameters(), .. Model.buffers(), .. ExtensionParameters]);
+        if (options.DiagnoseEvery > 0 && Group.IsMain)
             Diagnostics = new GradientDiagnostics(options.DiagnosticsCsvPath, options.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray())
             {
                 // With a clip of the model alone the extensions' norm is a second record; with All it is part of the one total.

@@ -75,6 +75,8 @@ internal sealed class TrainingStep
                 $"loss became {lossValue} at epoch {epoch}, batch {batch} (box {it[0]}, obj {it[1]}, cls {it[2]}); training stopped. " +
                 $"{(File.Exists(o.LastPath) ? $"The last good checkpoint is {o.LastPath}." : "No checkpoint was written yet.")}");
         if (setup.Diagnostics?.Due(ni) == true) setup.Diagnostics.Probe(epoch, ni, loss, extras);
+        // train.py: loss *= WORLD_SIZE, as the gradients are averaged between the processes.
+        if (setup.Group.WorldSize > 1) totalLoss = totalLoss * setup.Group.WorldSize;
         totalLoss.backward();
 
         if (ni - state.LastOptStep >= accumulate) OptimizerStep(ni);
@@ -83,6 +85,10 @@ internal sealed class TrainingStep
 
     void OptimizerStep(long ni)
     {
+        // The accumulated gradients averaged over the processes before the clip and the step (DDP's all-reduce), so
+        // every rank's optimizer, EMA and schedule take the same step.
+        if (setup.Group.WorldSize > 1)
+            setup.Group.AllReduceMean(WithGrad([.. setup.Model.parameters(), .. setup.ExtensionParameters]).Select(p => p.grad!).ToArray());
         var withGrad = WithGrad(setup.ClipParameters);
         if (withGrad.Length > 0)
         {

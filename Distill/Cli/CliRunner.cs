@@ -25,6 +25,10 @@ public static class CliRunner
     /// <summary>The program: handles SIGINT and SIGTERM for the whole run.</summary>
     public static async Task<int> RunProgramAsync(string[] args)
     {
+        // Under mpirun or srun every rank runs this program; rank 0 alone prints progress and results, as train.py's
+        // RANK in {-1, 0} does. Errors still reach stderr from any rank.
+        if (Detector.Distributed.ProcessGroup.LaunchedRank() != 0)
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         using var stop = StopSignal.Listen();
         return await InvokeAsync(Verbs.Root(), args, stop);
     }
