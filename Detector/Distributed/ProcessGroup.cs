@@ -59,6 +59,14 @@ public static class ProcessGroup
         return 0;
     }
 
+    /// <summary>This process's rank among those on its machine (which GPU it takes), or 0.</summary>
+    public static int LaunchedLocalRank()
+    {
+        foreach (var name in new[] { "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID" })
+            if (int.TryParse(Environment.GetEnvironmentVariable(name), out int r) && r >= 0) return r;
+        return 0;
+    }
+
     /// <summary>The world size the launcher announces, or 1.</summary>
     public static int LaunchedWorldSize()
     {

@@ -58,6 +58,9 @@ internal sealed class TrainingSetup : IDisposable
         if (Group.WorldSize > 1 && options.BatchSize % Group.WorldSize != 0)
             throw new ArgumentException($"--batch {options.BatchSize} is the batch of all {Group.WorldSize} processes together and must be a multiple of their number.");
         Device = DeviceSelector.Parse(options.Device);
+        // Several processes on a machine with GPUs: each takes its own (local rank), as torch.distributed.run's LOCAL_RANK.
+        if (Group.WorldSize > 1 && Device.type == DeviceType.CUDA && options.Device.Trim().ToLowerInvariant() is "auto" or "cuda" or "")
+            Device = new torch.Device(DeviceType.CUDA, ProcessGroup.LaunchedLocalRank() % Math.Max(1, torch.cuda.device_count()));
         Hyp = options.LabelSmoothing != 0 ? hyp with { LabelSmoothing = options.LabelSmoothing } : hyp;
         // Rank 0 alone writes the run folder (train.py: RANK in {-1, 0}).
         if (Group.IsMain) Directory.CreateDirectory(options.WeightsDir);
