@@ -71,17 +71,8 @@ internal static class CheckpointFile
         {
             foreach (var (name, node) in header["tensors"]!.AsObject())
             {
-                var info = node!.AsObject();
-                var code = info["dtype"]!.GetValue<string>();
-                if (!TensorDTypes.TryParse(code, out var dtype)) throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{code}'.");
-                var shape = info["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                var offs = info["offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long begin = dataStart + offs[0], end = dataStart + offs[1];
-                long expected = shape.Aggregate(1L, (a, b) => a * b) * TensorDTypes.ElementSize(dtype);
-                if (offs[0] < 0 || end > dataEnd || end - begin != expected)
-                    throw new InvalidDataException($"{path}: tensor '{name}' lies outside the data section.");
-                var t = empty(shape, dtype);
-                if (expected > 0) t.bytes = bytes.AsSpan((int)begin, (int)expected);
+                var t = TensorIndexEntry.Read(node!.AsObject(), "offsets", bytes, dataStart, dataEnd, path, name,
+                    _ => $"{path}: tensor '{name}' lies outside the data section.");
                 int slash = name.IndexOf('/');
                 var kind = name[..slash];
                 var rest = name[(slash + 1)..];
@@ -115,13 +106,8 @@ internal static class CheckpointFile
             {
                 var t = t0.detach().cpu().contiguous();
                 cpu.Add(t);
-                long size = t.NumberOfElements * TensorDTypes.ElementSize(t.dtype);
-                index[name] = new JsonObject
-                {
-                    ["dtype"] = TensorDTypes.Code(t.dtype),
-                    ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
-                    ["offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + size)),
-                };
+                var (entry, size) = TensorIndexEntry.Write(t, offset, "offsets");
+                index[name] = entry;
                 offset += size;
             }
             var header = Encoding.UTF8.GetBytes(new JsonObject { ["meta"] = meta, ["tensors"] = index }.ToJsonString());

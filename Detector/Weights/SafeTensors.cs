@@ -63,19 +63,8 @@ public static class SafeTensors
                         foreach (var (k, v) in meta) file.Metadata[k] = v?.GetValue<string>() ?? "";
                     continue;
                 }
-                var info = node!.AsObject();
-                var code = info["dtype"]!.GetValue<string>();
-                if (!TensorDTypes.TryParse(code, out var dtype))
-                    throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype '{code}'.");
-                var shape = info["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                var offs = info["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                long begin = dataStart + offs[0], end = dataStart + offs[1];
-                long expected = shape.Aggregate(1L, (a, b) => a * b) * TensorDTypes.ElementSize(dtype);
-                if (offs[0] < 0 || end > bytes.Length || end - begin != expected)
-                    throw new InvalidDataException($"{path}: tensor '{name}' data [{offs[0]}, {offs[1]}) does not match its shape or lies outside the file (truncated?).");
-                var t = empty(shape, dtype);
-                if (expected > 0) t.bytes = bytes.AsSpan((int)begin, (int)expected);
-                file.Tensors[name] = t;
+                file.Tensors[name] = TensorIndexEntry.Read(node!.AsObject(), "data_offsets", bytes, dataStart, bytes.Length, path, name,
+                    offs => $"{path}: tensor '{name}' data [{offs[0]}, {offs[1]}) does not match its shape or lies outside the file (truncated?).");
             }
         }
         catch
@@ -101,15 +90,10 @@ public static class SafeTensors
         foreach (var name in tensors.Keys.OrderBy(k => k, StringComparer.Ordinal))
         {
             using var t = tensors[name].detach().cpu().contiguous();
-            var data = t.bytes.ToArray();
-            header[name] = new JsonObject
-            {
-                ["dtype"] = TensorDTypes.Code(t.dtype),
-                ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
-                ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + data.Length)),
-            };
-            blobs.Add(data);
-            offset += data.Length;
+            var (entry, size) = TensorIndexEntry.Write(t, offset, "data_offsets");
+            header[name] = entry;
+            blobs.Add(t.bytes.ToArray());
+            offset += size;
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;
