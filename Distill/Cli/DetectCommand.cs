@@ -27,12 +27,14 @@ public static class DetectCommand
         var view = new Option<bool>("--view") { Description = "Show annotated frames in a window while running (needs a display)" };
 
         var cmd = new Command("detect", "Run a detector on images, folders, videos or a camera; write annotated copies and detections.csv");
-        foreach (var o in new Option[] { weights, source, conf, iou, maxDet, backend, img, device, threads, output, view }) cmd.Options.Add(o);
+        var project = SharedOptions.Project();
+        var name = SharedOptions.Name();
+        foreach (var o in new Option[] { weights, source, conf, iou, maxDet, backend, img, device, threads, project, name, output, view }) cmd.Options.Add(o);
         cmd.SetAction((pr, ct) =>
         {
             var w = pr.GetValue(weights)!;
             var src = MediaSource.Open(pr.GetValue(source)!);
-            var outDir = RunDirectory.Resolve(pr.GetValue(output), "detect");
+            var outDir = RunDirectory.Resolve(pr.GetValue(output), "detect", pr.GetValue(project)!, pr.GetValue(name)!);
             int nThreads = pr.GetValue(threads);
             if (nThreads > 0) TorchSharp.torch.set_num_threads(nThreads);
             using var detector = YoloDetector.Load(w, new DetectorOptions

@@ -1,19 +1,22 @@
 namespace YoloDistill.Distill.Cli;
 
 /// <summary>
-/// Ultralytics' habit for output folders: runs/&lt;verb&gt;/exp, exp2, exp3 ... unless --out is given. The folder becomes
+/// Ultralytics' habit for output folders: &lt;project&gt;/&lt;verb&gt;/&lt;name&gt;, &lt;name&gt;2, ... (runs/train/exp, exp2)
+/// unless --out is given. The folder becomes
 /// the running command's run folder (<see cref="CliSession.RunFolder"/>), where an unexpected error's trace is logged.
 /// </summary>
 public static class RunDirectory
 {
-    public static string Resolve(string? explicitOut, string verb, string runsRoot = "runs")
+    public static string Resolve(string? explicitOut, string verb, string runsRoot = "runs", string name = "exp")
     {
-        var dir = Create(explicitOut, verb, runsRoot);
+        if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(['/', '\\']) >= 0 || name is "." or "..")
+            throw new ArgumentException($"--name '{name}': a plain folder name is needed.");
+        var dir = Create(explicitOut, verb, runsRoot, name);
         if (CliSession.Current is { } session) session.RunFolder = dir;
         return dir;
     }
 
-    static string Create(string? explicitOut, string verb, string runsRoot)
+    static string Create(string? explicitOut, string verb, string runsRoot, string name)
     {
         if (!string.IsNullOrWhiteSpace(explicitOut))
         {
@@ -24,7 +27,7 @@ public static class RunDirectory
         Directory.CreateDirectory(parent);
         for (int n = 1; ; n++)
         {
-            var dir = Path.Combine(parent, n == 1 ? "exp" : $"exp{n}");
+            var dir = Path.Combine(parent, n == 1 ? name : $"{name}{n}");
             try
             {
                 if (Directory.Exists(dir)) continue;

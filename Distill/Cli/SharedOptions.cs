@@ -43,6 +43,18 @@ static class SharedOptions
         DefaultValueFactory = _ => DefaultThreads,
     };
 
+    public static Option<string> Project() => new("--project")
+    {
+        Description = "Runs folder: output goes to <project>/<verb>/<name>, <name>2, ... unless --out",
+        DefaultValueFactory = _ => "runs",
+    };
+
+    public static Option<string> Name() => new("--name")
+    {
+        Description = "Run name under <project>/<verb>/ (numbered when taken: exp, exp2, ...)",
+        DefaultValueFactory = _ => "exp",
+    };
+
     public static Option<int> Seed(string what = "Random seed") => new("--seed")
     {
         Description = what,

@@ -39,7 +39,8 @@ public sealed class TrainArguments(string verb)
     public Option<bool> NoAutoAnchor { get; } = new("--noautoanchor") { Description = "Disable AutoAnchor (keep the model's anchors; by default a new run measures their fit to the training boxes and evolves new ones when BPR <= 0.98)" };
     public Option<bool> Cache { get; } = new("--cache") { Description = "Cache decoded images in RAM" };
     public Option<int> Threads { get; } = SharedOptions.Threads();
-    public Option<string> Project { get; } = new("--project") { Description = "Runs folder", DefaultValueFactory = _ => "runs" };
+    public Option<string> Project { get; } = SharedOptions.Project();
+    public Option<string> Name { get; } = SharedOptions.Name();
     public Option<string?> Out { get; } = new("--out") { Description = $"Run folder (default <project>/{verb}/exp, exp2, ...)" };
 
     public void AddTo(Command cmd)
@@ -47,7 +48,7 @@ public sealed class TrainArguments(string verb)
         foreach (var o in new Option[]
                  {
                      Data, TrainSplit, ValSplit, HypFile, Epochs, BatchSize, Img, Rect, Resume, NoSave, NoVal, NoPlots, Device, MultiScale,
-                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, DiagnoseEvery, NoAutoAnchor, Cache, Threads, Project, Out,
+                     Optimizer, Workers, CosLr, LabelSmoothing, Patience, Freeze, SavePeriod, Seed, CloseMosaic, ValEvery, DiagnoseEvery, NoAutoAnchor, Cache, Threads, Project, Name, Out,
                  })
             cmd.Options.Add(o);
     }
@@ -79,6 +80,6 @@ public sealed class TrainArguments(string verb)
             Seed = pr.GetValue(Seed), CloseMosaic = pr.GetValue(CloseMosaic), ValEvery = pr.GetValue(ValEvery), DiagnoseEvery = pr.GetValue(DiagnoseEvery), NoAutoAnchor = pr.GetValue(NoAutoAnchor), Cache = pr.GetValue(Cache) ? "ram" : null,
         };
         o.Validate();
-        return o with { SaveDir = RunDirectory.Resolve(pr.GetValue(Out), verb, pr.GetValue(Project)!) };
+        return o with { SaveDir = RunDirectory.Resolve(pr.GetValue(Out), verb, pr.GetValue(Project)!, pr.GetValue(Name)!) };
     }
 }

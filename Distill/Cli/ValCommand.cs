@@ -28,22 +28,24 @@ public static class ValCommand
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/val/expN)" };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PR, F1, P, R and confusion-matrix plots" };
         var cmd = new Command("val", "Evaluate weights on a COCO-format split (COCO mAP and Ultralytics metrics)");
-        foreach (var o in new Option[] { data, split, weights, model, img, batch, conf, iou, maxDet, device, workers, output, noPlots }) cmd.Options.Add(o);
+        var project = SharedOptions.Project();
+        var name = SharedOptions.Name();
+        foreach (var o in new Option[] { data, split, weights, model, img, batch, conf, iou, maxDet, device, workers, project, name, output, noPlots }) cmd.Options.Add(o);
         cmd.SetAction((pr, ct) => Task.FromResult(Run(new ValJobOptions
         {
             Data = pr.GetValue(data)!, Split = pr.GetValue(split)!, Weights = pr.GetValue(weights)!, Model = pr.GetValue(model),
             ImgSize = pr.GetValue(img), Batch = pr.GetValue(batch), ConfThres = pr.GetValue(conf), IouThres = pr.GetValue(iou),
             MaxDet = pr.GetValue(maxDet), Device = pr.GetValue(device)!, Workers = pr.GetValue(workers),
             Plots = !pr.GetValue(noPlots),
-        }, pr.GetValue(output), ct)));
+        }, pr.GetValue(output), pr.GetValue(project)!, pr.GetValue(name)!, ct)));
         return cmd;
     }
 
-    static int Run(ValJobOptions o, string? output, CancellationToken ct)
+    static int Run(ValJobOptions o, string? output, string project, string name, CancellationToken ct)
     {
         using var job = ValJob.Prepare(o);
         // The run folder is made only once the weights and the data are known to be good.
-        var outDir = RunDirectory.Resolve(output, "val");
+        var outDir = RunDirectory.Resolve(output, "val", project, name);
         foreach (var note in job.Notes) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
         AnsiConsole.MarkupLine($"val: [bold]{Markup.Escape(job.ModelName)}[/] from {Markup.Escape(o.Weights)} on {job.Dataset.Count} images of " +
                                $"{Markup.Escape(job.Dataset.ImagesDir)} at {job.ImgSize}, batch {o.Batch}, {Markup.Escape(job.Device.ToString())}");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using YoloDistill.Distill.Cli;
+using YoloDistill.Tests;
 
 namespace YoloDistill.Distill.Tests.Cli;
 
@@ -45,5 +46,26 @@ public class SharedOptionsTests
             .Where(x => !x.Option.Hidden && string.IsNullOrWhiteSpace(x.Option.Description))
             .Select(x => x.Path).ToArray();
         Assert.Empty(missing);
+    }
+}
+
+[Collection(ConsoleCollection.Name)]
+public class ProjectAndNameTests
+{
+    [Fact]
+    public void Project_and_name_place_the_run_and_number_a_taken_name()
+    {
+        var root = Directory.CreateTempSubdirectory("yd-project-").FullName;
+        var data = Path.Combine(root, "d");
+        Detector.Data.SynthDataset.Generate(data, 1, new Detector.Data.SynthOptions { Train = 1, Val = 1, ImgSize = 64 });
+        var teacher = Path.Combine(RefData.RepoRoot, "weights", "teacher-yolov5s-shapes.ckpt");
+        string[] val = ["val", "--data", data, "--split", "val", "--weights", teacher, "--img", "64", "--batch", "1", "--workers", "1",
+                        "--device", "cpu", "--no-plots", "--project", Path.Combine(root, "p"), "--name", "first"];
+        var cfg = new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() };
+        Assert.Equal(0, Verbs.Root().Parse(val).Invoke(cfg));
+        Assert.Equal(0, Verbs.Root().Parse(val).Invoke(cfg));
+        Assert.True(File.Exists(Path.Combine(root, "p", "val", "first", "stats.json")));
+        Assert.True(File.Exists(Path.Combine(root, "p", "val", "first2", "stats.json")));
+        Assert.NotEqual(0, Verbs.Root().Parse([.. val[..^1], "../up"]).Invoke(cfg));
     }
 }
