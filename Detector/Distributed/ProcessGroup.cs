@@ -41,7 +41,7 @@ public static class ProcessGroup
 
     /// <summary>
     /// The MPI group when the launcher says there are several ranks (Open MPI's OMPI_COMM_WORLD_SIZE, Slurm's
-    /// SLURM_NTASKS with PMI/PMIx, PMI_SIZE), otherwise the single process.
+    /// SLURM_STEP_NUM_TASKS in an srun step, PMI_SIZE), otherwise the single process (an sbatch script's own step included).
     /// </summary>
     public static IProcessGroup Current
     {
@@ -70,7 +70,7 @@ public static class ProcessGroup
     /// <summary>The world size the launcher announces, or 1.</summary>
     public static int LaunchedWorldSize()
     {
-        foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS" })
+        foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS" })
             if (int.TryParse(Environment.GetEnvironmentVariable(name), out int n) && n > 0) return n;
         return 1;
     }
