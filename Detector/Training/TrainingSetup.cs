@@ -66,6 +66,7 @@ internal sealed class TrainingSetup : IDisposable
         if (Group.IsMain) Directory.CreateDirectory(options.WeightsDir);
 
         TrainSet = CocoDataset.Load(options.Data, options.TrainSplit);
+        if (Group.WorldSize > 1) RequireAgreement(options, TrainSet);
         Config = ChooseConfig(TrainSet.Names.ToArray(), resume);
         Model = BuildModel(importWeights: resume is null);
         Freeze();
@@ -107,6 +108,21 @@ internal sealed class TrainingSetup : IDisposable
         ComputeLoss = new ComputeLoss(Hyp.ScaledForModel(Config.NumLevels, Config.Nc, options.ImgSize), Config);
         Validator = validator ?? new EpochValidator(CocoDataset.Load(options.Data, options.ValSplit), options.ImgSize, options.BatchSize * 2,
                                                     Math.Max(1, options.EffectiveWorkers(Environment.ProcessorCount) * 2));
+    }
+
+    /// <summary>
+    /// Every rank must train the same run on the same data: a fingerprint of the options and of the training split
+    /// (its images and boxes) is compared across the processes before anything is built.
+    /// </summary>
+    void RequireAgreement(TrainOptions o, CocoDataset data)
+    {
+        var text = string.Join("|", o.Data, o.TrainSplit, o.ValSplit, o.Weights, o.Cfg, o.Epochs, o.BatchSize, o.ImgSize, o.Seed, o.Rect,
+            o.MultiScale, o.Optimizer, o.CosLr, o.Clip, data.Count, data.Images.Sum(im => (long)im.Labels.Length));
+        long h = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))) & long.MaxValue;
+        long max = Group.AllReduceMax(h), min = -Group.AllReduceMax(-h);
+        if (max != min)
+            throw new ArgumentException($"the {Group.WorldSize} processes disagree on the data or the options (rank {Group.Rank}: {data.Count} images in " +
+                                        $"{o.Data}/{o.TrainSplit}, {o.Epochs} epochs, batch {o.BatchSize}, img {o.ImgSize}, seed {o.Seed}); start every rank with the same command.");
     }
 
     /// <summary>

@@ -147,6 +147,28 @@ public class MpiProcessGroupTests
     }
 
     [Fact]
+    public async Task Ranks_started_with_different_options_stop_with_one_clear_error()
+    {
+        var root = Directory.CreateTempSubdirectory("yd-ddp-").FullName;
+        var data = Path.Combine(root, "data");
+        YoloDistill.Detector.Data.SynthDataset.Generate(data, 3, new YoloDistill.Detector.Data.SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
+        string[] Train(string epochs) => ["dotnet", Cli(), "train", "--data", data, "--split", "train", "--val-split", "val", "--model", "yolov5n",
+            "--batch", "8", "--img", "64", "--workers", "1", "--threads", "1", "--noautoanchor", "--epochs", epochs, "--out", Path.Combine(root, "run")];
+        var psi = new ProcessStartInfo("mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // MPMD: one rank asked for 1 epoch, the other for 2.
+        foreach (var a in new[] { "--oversubscribe", "-np", "1" }.Concat(Train("1")).Append(":").Concat(["-np", "1"]).Concat(Train("2")))
+            psi.ArgumentList.Add(a);
+        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "mpirun did not end");
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Contains("processes disagree on the data or the options", await output + await error);
+    }
+
+    [Fact]
     public void Without_a_launcher_the_process_is_rank_0_of_1()
     {
         Assert.Equal(1, ProcessGroup.LaunchedWorldSize());
