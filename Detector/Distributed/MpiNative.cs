@@ -17,7 +17,6 @@ internal static unsafe class MpiNative
     static nint _lib;
     public static nint CommWorld { get; private set; }
     public static nint Float { get; private set; }
-    public static nint Double { get; private set; }
     public static nint Long { get; private set; }
     public static nint Byte { get; private set; }
     public static nint OpSum { get; private set; }
@@ -60,7 +59,6 @@ internal static unsafe class MpiNative
         _abort = (delegate* unmanaged<nint, int, int>)Sym("MPI_Abort");
         CommWorld = Sym("ompi_mpi_comm_world");
         Float = Sym("ompi_mpi_float");
-        Double = Sym("ompi_mpi_double");
         Long = Sym("ompi_mpi_long");
         Byte = Sym("ompi_mpi_byte");
         OpSum = Sym("ompi_mpi_op_sum");

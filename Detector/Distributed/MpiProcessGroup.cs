@@ -46,9 +46,7 @@ public sealed class MpiProcessGroup : IProcessGroup
         var flat = cat(tensors.Select(t => t.detach().to(float32).cpu().flatten()).ToArray()).contiguous();
         long n = flat.numel();
         if (n > int.MaxValue) throw new NotSupportedException($"{n} values in one all-reduce; split them.");
-        var buffer = flat.bytes.ToArray();
-        fixed (byte* p = buffer) MpiNative.AllReduceInPlace((nint)p, (int)n, MpiNative.Float, MpiNative.OpSum);
-        flat.bytes = buffer;
+        fixed (byte* p = flat.bytes) MpiNative.AllReduceInPlace((nint)p, (int)n, MpiNative.Float, MpiNative.OpSum);
         flat.div_(WorldSize);
         long offset = 0;
         using (no_grad())

@@ -105,7 +105,7 @@ public sealed class ValJob : IDisposable
         var validator = new Validator(new ValidatorOptions { ConfThres = _o.ConfThres, IouThres = _o.IouThres, MaxDet = _o.MaxDet });
         long rssFirst = 0, rssLast = 0;
         var clock = Stopwatch.StartNew();
-        var batches = new InlineReport<int>(b =>
+        var batches = new InlineProgress<int>(b =>
         {
             long rss = Environment.WorkingSet;
             if (b == 1) rssFirst = rss;
@@ -139,10 +139,4 @@ public sealed class ValJob : IDisposable
     }
 
     public void Dispose() => _net.Dispose();
-
-    /// <summary>Reports on the validating thread, so the first batch's memory is read when it happens.</summary>
-    sealed class InlineReport<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Model;
 
-using YoloDistill.Detector.Distributed;
-
 namespace YoloDistill.Detector.Training;
 
 /// <summary>

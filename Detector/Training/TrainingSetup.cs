@@ -44,6 +44,8 @@ internal sealed class TrainingSetup : IDisposable
     public Parameter[] ClipParameters { get; }
     /// <summary>The extensions' trainable parameters (<see cref="ITrainingExtension.TrainableModules"/>): the adapters.</summary>
     public Parameter[] ExtensionParameters { get; }
+    /// <summary>The model's and the extensions' parameters: what the processes average gradients over.</summary>
+    public Parameter[] AllParameters { get; }
     public GradientDiagnostics? Diagnostics { get; }
     public ModelEma Ema { get; }
     public ComputeLoss ComputeLoss { get; }
@@ -87,10 +89,11 @@ internal sealed class TrainingSetup : IDisposable
         var extensionModules = extensions.SelectMany(e => e.TrainableModules).ToArray();
         Optimizer = BuildOptimizer(extensionModules);
         ExtensionParameters = extensionModules.SelectMany(m => m.parameters()).ToArray();
-        ClipParameters = options.Clip == GradClip.All ? [.. Model.parameters(), .. ExtensionParameters] : Model.parameters().ToArray();
+        AllParameters = [.. Model.parameters(), .. ExtensionParameters];
+        ClipParameters = options.Clip == GradClip.All ? AllParameters : Model.parameters().ToArray();
         // Every rank starts from rank 0's weights (DDP's broadcast at construction): same seed gives the same model, but
         // a rank must not depend on that.
-        if (Group.WorldSize > 1) Group.Broadcast([.. Model.parameters(), .. Model.buffers(), .. ExtensionParameters]);
+        if (Group.WorldSize > 1) Group.Broadcast([.. AllParameters, .. Model.buffers()]);
         if (options.DiagnoseEvery > 0 && Group.IsMain)
             Diagnostics = new GradientDiagnostics(options.DiagnosticsCsvPath, options.DiagnoseEvery, Model.parameters().Where(p => p.requires_grad).ToArray())
             {

@@ -88,7 +88,7 @@ internal sealed class TrainingStep
         // The accumulated gradients averaged over the processes before the clip and the step (DDP's all-reduce), so
         // every rank's optimizer, EMA and schedule take the same step.
         if (setup.Group.WorldSize > 1)
-            setup.Group.AllReduceMean(WithGrad([.. setup.Model.parameters(), .. setup.ExtensionParameters]).Select(p => p.grad!).ToArray());
+            setup.Group.AllReduceMean(WithGrad(setup.AllParameters).Select(p => p.grad!).ToArray());
         var withGrad = WithGrad(setup.ClipParameters);
         if (withGrad.Length > 0)
         {

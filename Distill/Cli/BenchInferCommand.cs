@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;

@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using System.CommandLine;
 using Spectre.Console;
 using YoloDistill.Detector.Data;

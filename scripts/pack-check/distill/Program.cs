@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Training;
 using YoloDistill.Distill.Distillation;
@@ -20,14 +21,9 @@ using var run = Distiller.Create(new DistillRunOptions
     },
     Distill = DistillOptions.For("fgfi"),
 });
-run.EpochProgress = new OnTrainingThread<TrainEpochProgress>(e =>
+run.EpochProgress = new InlineProgress<TrainEpochProgress>(e =>
     Console.WriteLine($"epoch {e.Result.Epoch}: imitation loss {e.Result.Extra.FirstOrDefault(x => x.Key == "train/imit_loss").Value:0.0000}, mAP50-95 {e.Result.Map5095:0.0000}"));
 var summary = run.Run(cts.Token);
 Console.WriteLine($"distill: {summary.EpochsCompleted} epochs, best {summary.BestCheckpoint}");
 return File.Exists(summary.BestCheckpoint) ? 0 : 1;
 
-// Reports as they happen (Progress<T> would post them to the thread pool, possibly after Run has returned).
-sealed class OnTrainingThread<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

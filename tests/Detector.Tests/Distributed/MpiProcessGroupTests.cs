@@ -136,7 +136,8 @@ public class MpiProcessGroupTests
             Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
         });
         Assert.NotEqual(0, code);
-        Assert.Contains("stopped by SIGTERM", output);
+        // Rank 0's "stopped by SIGTERM" line is not asserted: Open MPI stops forwarding the ranks' output once mpirun
+        // has the signal, so whether the line gets through is a race (it did in some runs, not in others).
         Assert.DoesNotContain("MPI_ABORT", output); // an agreed stop, not one rank failing
         int saved = File.ReadAllLines(Path.Combine(run, "results.csv")).Length - 1;
         Assert.InRange(saved, 2, 11);

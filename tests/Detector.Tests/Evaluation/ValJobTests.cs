@@ -1,3 +1,4 @@
+using YoloDistill.Detector.Common;
 using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Evaluation;
 using YoloDistill.Tests;
@@ -18,7 +19,7 @@ public class ValJobTests
         Assert.Equal(96, job.ImgSize); // rounded up to the stride, and said so
         Assert.Contains(job.Notes, n => n.Contains("updating to 96"));
         var done = new List<int>();
-        var r = job.Run(Path.Combine(root, "out"), new SyncProgress<int>(done.Add));
+        var r = job.Run(Path.Combine(root, "out"), new InlineProgress<int>(done.Add));
         Assert.Equal([2, 4], done);
         Assert.Equal(12, r.Coco.Stats.Length);
         Assert.Equal(4, r.Validation.Metrics.Images);
@@ -35,10 +36,5 @@ public class ValJobTests
         SynthDataset.Generate(Path.Combine(root, "p"), 3, new SynthOptions { Train = 1, Val = 1, ImgSize = 64, Domain = SynthDomain.Pretrain });
         var m = Assert.Throws<InvalidDataException>(() => ValJob.Prepare(new ValJobOptions { Data = Path.Combine(root, "p"), Split = "val", Weights = Teacher, Device = "cpu" }));
         Assert.Contains("the model has 8 classes but", m.Message);
-    }
-
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -53,8 +53,8 @@ public class DistillerTests
         TrainSummary full;
         using (var run = Distiller.Create(Options(s, "full")))
         {
-            run.StepProgress = new SyncProgress<TrainStepProgress>(_ => steps++);
-            run.EpochProgress = new SyncProgress<TrainEpochProgress>(e => epochs.Add(e.Result.Epoch));
+            run.StepProgress = new InlineProgress<TrainStepProgress>(_ => steps++);
+            run.EpochProgress = new InlineProgress<TrainEpochProgress>(e => epochs.Add(e.Result.Epoch));
             Assert.Equal("fgfi+kd", run.Extension.Options.Method);
             full = run.Run();
         }
@@ -68,7 +68,7 @@ public class DistillerTests
         using (var cts = new CancellationTokenSource())
         using (var run = Distiller.Create(stopped))
         {
-            run.EpochProgress = new SyncProgress<TrainEpochProgress>(_ => cts.Cancel());
+            run.EpochProgress = new InlineProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => run.Run(cts.Token));
         }
         TrainSummary resumed;
@@ -97,7 +97,7 @@ public class DistillerTests
         using (var cts = new CancellationTokenSource())
         using (var t = new Trainer(Options(s, "train").Student, new Hyp()))
         {
-            t.EpochProgress = new SyncProgress<TrainEpochProgress>(_ => cts.Cancel());
+            t.EpochProgress = new InlineProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => t.Run(cts.Token));
         }
         var refused = Assert.Throws<ArgumentException>(() => Distiller.Resume(trainDir));
@@ -105,8 +105,3 @@ public class DistillerTests
     }
 }
 
-/// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool, after Run returned).</summary>
-file sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

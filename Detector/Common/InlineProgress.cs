@@ -1,4 +1,4 @@
-namespace YoloDistill.Distill.Cli;
+namespace YoloDistill.Detector.Common;
 
 /// <summary>
 /// IProgress that runs its handler on the reporting thread, in order (Progress&lt;T&gt; would post to the thread pool).
