@@ -2,14 +2,15 @@
 # every row over the seeds finished so far, mAP50-95/mAP50, gain and gap recovered, the acceptance checks (one per
 # combination X+Y: does it beat X and Y alone?) and the gradient diagnostics.
 # Arguments: OUT RESULTS "SEEDS" LABEL...; environment: NAME (results file names, default distill-benchmark) and
-# TEACHER_LABEL (how the table names the teacher, default "yolov5s, shipped").
+# TEACHER_LABEL (how the table names the teacher, default "yolov5s, shipped"), TEACHER_RUN (its val folder's name after
+# "val-", default teacher).
 import csv, json, math, os, shutil, statistics, sys
 out, results, seeds, labels = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
 name = os.environ.get("NAME", "distill-benchmark")
 teacher_label = os.environ.get("TEACHER_LABEL", "yolov5s, shipped")
 def stats(run):
     return json.load(open(os.path.join(out, f"val-{run}", "stats.json")))["coco"]
-teacher = stats("teacher")
+teacher = stats(os.environ.get("TEACHER_RUN", "teacher"))
 times = dict(l.strip().split(",") for l in open(os.path.join(out, "wall_times.csv")).readlines()[1:])
 sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
 # Standard error of a mean over the seeds (0 with one seed: no spread measured).

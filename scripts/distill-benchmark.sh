@@ -69,7 +69,10 @@ case "$EPOCHS" in ''|*[!0-9]*) echo "distill-benchmark.sh: --epochs '$EPOCHS': a
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-scripts/bench-results}
 # The table names the teacher: the shipped one as before, any other by its path.
-if [ "$TEACHER" = "$DEFAULT_TEACHER" ]; then TEACHER_LABEL="yolov5s, shipped"; else TEACHER_LABEL=$TEACHER; fi
+# Its validation is kept under a name of its own (val-teacher for the shipped one, val-teacher-<file> for another), so
+# that a second teacher in the same NAME is never read from the first one's folder.
+if [ "$TEACHER" = "$DEFAULT_TEACHER" ]; then TEACHER_LABEL="yolov5s, shipped"; TEACHER_RUN=teacher
+else TEACHER_LABEL=$TEACHER; TEACHER_RUN=teacher-$(basename "${TEACHER%.*}"); fi
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 
 # Ultralytics v7.0's yolov5s.pt (github.com/ultralytics/yolov5/releases/download/v7.0/yolov5s.pt).
@@ -145,13 +148,14 @@ train_one() { # label start seed spec
   fi
 }
 
-val teacher "$TEACHER"
+val "$TEACHER_RUN" "$TEACHER"
+[ "$DRY" = 1 ] || cp "$OUT/val-$TEACHER_RUN/stats.json" "$RESULTS/$NAME/$TEACHER_RUN.val.json"
 labels=()
 for spec in $METHODS; do labels+=("${spec%%=*}"); done
 for spec in $SCRATCH_METHODS; do labels+=("scratch-${spec%%=*}"); done
 summary() {
   [ "$DRY" = 1 ] && return 0
-  NAME="$NAME" TEACHER_LABEL="$TEACHER_LABEL" python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" < scripts/distill-benchmark-summary.py
+  NAME="$NAME" TEACHER_LABEL="$TEACHER_LABEL" TEACHER_RUN="$TEACHER_RUN" python3 - "$OUT" "$RESULTS" "$SEEDS" "${labels[@]}" < scripts/distill-benchmark-summary.py
 }
 # Seed by seed, so that an interrupted benchmark (SIGTERM, or SEEDS/METHODS cut short) still tabulates what it finished:
 # the table names how many seeds each row has. The from-scratch pair runs after every pretrained-start row.
