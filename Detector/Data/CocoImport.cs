@@ -76,7 +76,6 @@ public static class CocoImport
         }
 
         var seen = new Dictionary<(long, long, double, double, double, double), long>();
-        var withBoxes = new HashSet<long>();
         foreach (var a in Array("annotations").EnumerateArray())
         {
             string where = TryInt(a, "id", out long annId) ? $"annotation id {annId}" : $"annotation {a.GetRawText()}";
@@ -114,11 +113,9 @@ public static class CocoImport
             seen[key] = annId;
             bool crowd = a.TryGetProperty("iscrowd", out var ic) && ic.ValueKind == JsonValueKind.Number && ic.GetDouble() != 0;
             writer.AddBox(target.Id, cat, c.X, c.Y, c.W, c.H, crowd);
-            withBoxes.Add(imageId);
         }
-        int unlabelled = order.Count - withBoxes.Count;
         writer.Commit(categories, $"converted from {jsonFile}");
-        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, unlabelled,
+        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, writer.ImagesWithoutBoxes,
             categories.Select(c => c.Name).ToArray(), faults.Items);
     }
 

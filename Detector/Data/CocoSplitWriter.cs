@@ -13,6 +13,7 @@ public sealed class CocoSplitWriter : IDisposable
 {
     readonly string _root, _split, _stage, _stageImages;
     readonly List<object> _images = [];
+    readonly HashSet<int> _imagesWithBoxes = [];
     readonly List<object> _annotations = [];
     readonly HashSet<string> _names = new(StringComparer.Ordinal);
     bool _committed;
@@ -32,6 +33,8 @@ public sealed class CocoSplitWriter : IDisposable
     public string AnnotationsJson => Path.Combine(_root, "annotations", $"instances_{_split}.json");
     public int Images => _images.Count;
     public int Boxes => _annotations.Count;
+    /// <summary>Images with no box at all (backgrounds, in Ultralytics' word): no label file, an empty one, or every label dropped.</summary>
+    public int ImagesWithoutBoxes => _images.Count - _imagesWithBoxes.Count;
 
     /// <summary>Copies an image into the split under <paramref name="fileName"/>; returns its image id.</summary>
     public int AddImage(string source, string fileName, int width, int height)
@@ -43,8 +46,11 @@ public sealed class CocoSplitWriter : IDisposable
         return _images.Count;
     }
 
-    public void AddBox(int imageId, long categoryId, double x, double y, double w, double h, bool crowd = false) =>
+    public void AddBox(int imageId, long categoryId, double x, double y, double w, double h, bool crowd = false)
+    {
         _annotations.Add(new { id = _annotations.Count + 1, image_id = imageId, category_id = categoryId, bbox = new[] { x, y, w, h }, area = w * h, iscrowd = crowd ? 1 : 0 });
+        if (!crowd) _imagesWithBoxes.Add(imageId);
+    }
 
     /// <summary>Writes the JSON and moves the split into place, replacing an earlier split of the same name.</summary>
     public void Commit(IEnumerable<CocoCategory> categories, string description)

@@ -31,7 +31,7 @@ public sealed record ConvertOptions
 }
 
 /// <summary>What a conversion wrote, and every label it dropped.</summary>
-public sealed record ConvertSummary(string ImagesDir, string AnnotationsJson, int Images, int Boxes, int ImagesWithoutLabels,
+public sealed record ConvertSummary(string ImagesDir, string AnnotationsJson, int Images, int Boxes, int ImagesWithoutBoxes,
     IReadOnlyList<string> Names, IReadOnlyList<LabelFault> Faults, int Difficult = 0);
 
 /// <summary>

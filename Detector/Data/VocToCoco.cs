@@ -52,17 +52,13 @@ public static class VocToCoco
         var classOf = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
 
         using var writer = new CocoSplitWriter(outRoot, split);
-        int unlabelled = 0, difficult = 0;
+        int difficult = 0;
         foreach (var f in files)
         {
             ct.ThrowIfCancellationRequested();
             var (w, h) = DatasetConverter.ImageSize(f);
             int imageId = writer.AddImage(f, Path.GetFileName(f), w, h);
-            if (!labelled.TryGetValue(f, out var v))
-            {
-                unlabelled++;
-                continue;
-            }
+            if (!labelled.TryGetValue(f, out var v)) continue;
             var seen = new Dictionary<(int, double, double, double, double), int>();
             foreach (var o in v.Objects)
             {
@@ -100,7 +96,7 @@ public static class VocToCoco
             }
         }
         writer.Commit(names.Select((n, k) => new CocoCategory(k + 1, n, null)), $"converted from Pascal VOC XML in {xmlDir}");
-        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, unlabelled, names, faults.Items, difficult);
+        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, writer.ImagesWithoutBoxes, names, faults.Items, difficult);
     }
 
     static VocFile? Read(string xml, FaultList faults)

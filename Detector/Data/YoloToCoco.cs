@@ -27,18 +27,13 @@ public static class YoloToCoco
                 faults.Add(orphan, "", LabelFaultKind.MissingImage, $"no image with this name in '{imagesDir}'; its labels are not used");
 
         using var writer = new CocoSplitWriter(outRoot, split);
-        int unlabelled = 0;
         foreach (var f in files)
         {
             ct.ThrowIfCancellationRequested();
             var (w, h) = DatasetConverter.ImageSize(f);
             int imageId = writer.AddImage(f, Path.GetFileName(f), w, h);
             var labelFile = Path.Combine(labelsDir, Path.GetFileNameWithoutExtension(f) + ".txt");
-            if (!File.Exists(labelFile))
-            {
-                unlabelled++;
-                continue;
-            }
+            if (!File.Exists(labelFile)) continue;
             var seen = new Dictionary<string, int>(StringComparer.Ordinal);
             int lineNo = 0;
             foreach (var line in File.ReadLines(labelFile))
@@ -102,7 +97,7 @@ public static class YoloToCoco
             }
         }
         writer.Commit(names.Select((n, k) => new CocoCategory(k + 1, n, null)), $"converted from YOLO labels in {labelsDir}");
-        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, unlabelled, names, faults.Items);
+        return new ConvertSummary(writer.ImagesDir, writer.AnnotationsJson, writer.Images, writer.Boxes, writer.ImagesWithoutBoxes, names, faults.Items);
     }
 
     /// <summary>

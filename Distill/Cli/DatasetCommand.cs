@@ -116,7 +116,7 @@ public static class DatasetCommand
             }
             PrintFaults(r.Faults);
             var difficult = r.Difficult > 0 ? $", {r.Difficult} difficult objects skipped (as Ultralytics' VOC.yaml does)" : "";
-            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(r.AnnotationsJson)}[/]: {r.Images} images ({r.ImagesWithoutLabels} without labels), {r.Boxes} boxes, {r.Names.Count} classes{difficult}; images in {Markup.Escape(r.ImagesDir)}");
+            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(r.AnnotationsJson)}[/]: {r.Images} images ({r.ImagesWithoutBoxes} without boxes), {r.Boxes} boxes, {r.Names.Count} classes{difficult}; images in {Markup.Escape(r.ImagesDir)}");
             return Task.FromResult(0);
         });
         return cmd;

@@ -39,7 +39,7 @@ public class DatasetConverterTests
         var r = YoloToCoco.Convert(images, labels, Path.Combine(root, "names.txt"), Path.Combine(root, "out"), "train");
 
         Assert.Equal(2, r.Images);
-        Assert.Equal(1, r.ImagesWithoutLabels);
+        Assert.Equal(1, r.ImagesWithoutBoxes);
         Assert.Equal(2, r.Boxes);
         Assert.Equal([
             ("gone.txt", "", LabelFaultKind.MissingImage),
@@ -120,7 +120,7 @@ public class DatasetConverterTests
         var r = VocToCoco.Convert(images, xml, null, Path.Combine(root, "out"), "val");
 
         Assert.Equal(["cat", "dog"], r.Names);
-        Assert.Equal((3, 1, 3, 1), (r.Images, r.ImagesWithoutLabels, r.Boxes, r.Difficult));
+        Assert.Equal((3, 1, 3, 1), (r.Images, r.ImagesWithoutBoxes, r.Boxes, r.Difficult));
         Assert.Equal([
             ("broken.xml", LabelFaultKind.Malformed),
             ("gone.xml", LabelFaultKind.MissingImage),
@@ -179,7 +179,7 @@ public class DatasetConverterTests
         var r = CocoImport.Convert(images, json, Path.Combine(root, "out"), "train");
 
         Assert.Equal(["cat", "dog"], r.Names);
-        Assert.Equal((2, 0, 2), (r.Images, r.ImagesWithoutLabels, r.Boxes));
+        Assert.Equal((2, 1, 2), (r.Images, r.ImagesWithoutBoxes, r.Boxes)); // image 9 keeps only a crowd box: no training target
         Assert.Equal([
             ("image id 11", LabelFaultKind.MissingImage),
             ("annotation id 2", LabelFaultKind.Degenerate),

@@ -27,7 +27,7 @@ public class YoloToCocoTests
 
         var r = YoloToCoco.Convert(images, labels, names, Path.Combine(tmp, "coco"), "mini");
         Assert.Equal(6, r.Images);
-        Assert.Equal(1, r.ImagesWithoutLabels);
+        Assert.Equal(1, r.ImagesWithoutBoxes);
         var ds = CocoDataset.Load(Path.Combine(tmp, "coco"), "mini");
         Assert.Equal(src.Names, ds.Names);
         foreach (var im in ds.Images)
