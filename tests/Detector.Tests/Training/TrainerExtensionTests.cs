@@ -107,7 +107,7 @@ public class TrainerExtensionTests
             // Each adapter adds a weight and a bias to the groups, as one extension's did.
             Assert.Contains(t.Notes, n => n.EndsWith("groups 57 weight(decay=0.0), 62 weight(decay=0.0005), 62 bias", StringComparison.Ordinal));
             var steps = new List<TrainStepProgress>();
-            t.StepProgress = new Sync<TrainStepProgress>(steps.Add);
+            t.StepProgress = new InlineProgress<TrainStepProgress>(steps.Add);
             t.Run();
             Assert.Equal(["train/small_loss", "train/large_loss"], steps[^1].Extra.Select(e => e.Key));
         }
@@ -124,11 +124,6 @@ public class TrainerExtensionTests
         var e = Assert.Throws<ArgumentException>(() => new Trainer(Options(data, Directory.CreateTempSubdirectory("clash").FullName, 1), new Hyp(),
             [new ProbeExtension(int.MaxValue, "same"), new ProbeExtension(int.MaxValue, "same")]));
         Assert.Contains("'train/same_loss' is named twice", e.Message);
-    }
-
-    sealed class Sync<T>(Action<T> a) : IProgress<T>
-    {
-        public void Report(T value) => a(value);
     }
 
     [Fact]

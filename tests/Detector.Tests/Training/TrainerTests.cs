@@ -10,11 +10,6 @@ namespace YoloDistill.Detector.Tests.Training;
 
 public class TrainerTests
 {
-    sealed class Sync<T>(Action<T> a) : IProgress<T>
-    {
-        public void Report(T value) => a(value);
-    }
-
     // Without augmentation the epochs see the same images, so the loss trend is not drowned by mosaic noise.
     static readonly Hyp Plain = new() { Mosaic = 0, HsvH = 0, HsvS = 0, HsvV = 0, Translate = 0, Scale = 0, FlipLr = 0 };
 
@@ -33,7 +28,7 @@ public class TrainerTests
         var dir = Directory.CreateTempSubdirectory("run").FullName;
         using var t = new Trainer(Options(data, dir, 6) with { NoPlots = false }, Plain);
         var steps = new List<TrainStepProgress>();
-        t.StepProgress = new Sync<TrainStepProgress>(steps.Add);
+        t.StepProgress = new InlineProgress<TrainStepProgress>(steps.Add);
         var summary = t.Run();
         Assert.Equal(6, summary.EpochsCompleted);
         Assert.Equal(12, steps.Count); // 8 images / batch 4 = 2 batches x 6 epochs
@@ -76,7 +71,7 @@ public class TrainerTests
         using (var cts = new CancellationTokenSource())
         using (var b = new Trainer(Opt(dirB), new Hyp()))
         {
-            b.EpochProgress = new Sync<TrainEpochProgress>(_ => cts.Cancel());
+            b.EpochProgress = new InlineProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
         }
         using (var c = Checkpoint.Load(Path.Combine(dirB, "weights", "last.ckpt"))) Assert.Equal(0, c.Epoch);

@@ -141,23 +141,8 @@ public class DistillScheduleTests
     [Fact]
     public void A_run_stopped_and_resumed_ends_as_the_uninterrupted_one_with_distillation_off_in_its_last_epoch()
     {
-        var root = Directory.CreateTempSubdirectory("distill-stop").FullName;
-        var data = Path.Combine(root, "data");
-        SynthDataset.Generate(data, 31, new SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
-        var teacherPath = Path.Combine(root, "teacher.safetensors");
-        var studentInit = Path.Combine(root, "student.safetensors");
-        var ts = ModelConfig.FromName("yolov5s", 8, SynthDomain.Shapes.Classes.Select(c => c.Name).ToArray());
-        var ns = ModelConfig.FromName("yolov5n", 8, ts.Names);
-        using (var g = new Generator(32))
-        {
-            // Random weights from a private generator, written once: both runs start from the same files.
-            using var m = new YoloModel(ts);
-            using var n = new YoloModel(ns);
-            using (no_grad())
-                foreach (var p in m.parameters().Concat(n.parameters())) p.copy_((rand(p.shape, generator: g) - 0.5) * 0.2);
-            WeightsFile.SaveSafeTensors(teacherPath, m.state_dict(), ts);
-            WeightsFile.SaveSafeTensors(studentInit, n.state_dict(), ns);
-        }
+        // Random weights from a private generator, written once: both runs start from the same files.
+        var (root, data, teacherPath, studentInit) = TinyDistillSetup.Create("distill-stop", dataSeed: 31, weightsSeed: 32, uniform: true);
         var options = DistillOptions.For("fgfi+kd").With(DistillSchedule.Decay, WeightDecay.Cosine).With(DistillSchedule.StopEpochs, 1L);
         TrainOptions Opt(string dir) => new()
         {
@@ -175,7 +160,7 @@ public class DistillScheduleTests
         using (var cts = new CancellationTokenSource())
         using (var b = new Trainer(Opt(dirB), new Hyp(), [ext]))
         {
-            b.EpochProgress = new Sync<TrainEpochProgress>(_ => cts.Cancel());
+            b.EpochProgress = new InlineProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
         }
         var factories = new TrainingExtensionRegistry();
@@ -212,10 +197,5 @@ public class DistillScheduleTests
             Assert.Equal(header.Length, cells.Length);
             Assert.Equal(cells[epochCol] == "2", cells[fgfiCol] == "");
         }
-    }
-
-    sealed class Sync<T>(Action<T> a) : IProgress<T>
-    {
-        public void Report(T value) => a(value);
     }
 }

@@ -135,20 +135,7 @@ public class DistillTrainingTests
     [Fact]
     public async Task A_distill_run_resumed_in_a_second_process_by_distill_or_train_ends_as_the_uninterrupted_run()
     {
-        var root = Directory.CreateTempSubdirectory("distill-resume").FullName;
-        var data = Path.Combine(root, "data");
-        SynthDataset.Generate(data, 21, new SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
-        // Teacher and student initialisation come from files, so that no other test's use of torch's global generator matters.
-        var teacherPath = Path.Combine(root, "teacher.safetensors");
-        var studentInit = Path.Combine(root, "student.safetensors");
-        var ts = ModelConfig.FromName("yolov5s", 8, SynthDomain.Shapes.Classes.Select(c => c.Name).ToArray());
-        var ns = ModelConfig.FromName("yolov5n", 8, ts.Names);
-        lock (typeof(torch))
-        {
-            torch.manual_seed(22);
-            using (var m = new YoloModel(ts)) WeightsFile.SaveSafeTensors(teacherPath, m.state_dict(), ts);
-            using (var m = new YoloModel(ns)) WeightsFile.SaveSafeTensors(studentInit, m.state_dict(), ns);
-        }
+        var (root, data, teacherPath, studentInit) = TinyDistillSetup.Create("distill-resume", dataSeed: 21, weightsSeed: 22);
         var options = new DistillOptions()
             .With(FgfiLoss.Weight, 0.5).With(FgfiLoss.Delay, 1L).With(FgfiLoss.Decay, WeightDecay.Cosine).With(Adapters.Kernel, AdapterKind.Conv3x3);
         TrainOptions Opt(string dir) => new()
@@ -167,7 +154,7 @@ public class DistillTrainingTests
         using (var cts = new CancellationTokenSource())
         using (var b = new Trainer(Opt(dirB), new Hyp(), [ext]))
         {
-            b.EpochProgress = new SyncProgress<TrainEpochProgress>(_ => cts.Cancel());
+            b.EpochProgress = new InlineProgress<TrainEpochProgress>(_ => cts.Cancel());
             Assert.ThrowsAny<OperationCanceledException>(() => b.Run(cts.Token));
         }
         using (var c = Checkpoint.Load(Path.Combine(dirB, "weights", "last.ckpt"))) Assert.Equal(0, c.Epoch);
@@ -238,10 +225,5 @@ public class DistillTrainingTests
         foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
         Directory.CreateDirectory(to);
         foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
-    }
-
-    sealed class SyncProgress<T>(Action<T> a) : IProgress<T>
-    {
-        public void Report(T value) => a(value);
     }
 }

@@ -13,27 +13,9 @@ namespace YoloDistill.Distill.Tests.Distillation;
 [Collection(GlobalGeneratorCollection.Name)]
 public class DistillerTests
 {
-    sealed record Setup(string Root, string Data, string Teacher, string StudentInit);
+    static TinyDistillSetup Make() => TinyDistillSetup.Create("distiller", dataSeed: 21, weightsSeed: 23);
 
-    static Setup Make()
-    {
-        var root = Directory.CreateTempSubdirectory("distiller").FullName;
-        var data = Path.Combine(root, "data");
-        SynthDataset.Generate(data, 21, new SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
-        var teacher = Path.Combine(root, "teacher.safetensors");
-        var student = Path.Combine(root, "student.safetensors");
-        var ts = ModelConfig.FromName("yolov5s", 8, SynthDomain.Shapes.Classes.Select(c => c.Name).ToArray());
-        var ns = ModelConfig.FromName("yolov5n", 8, ts.Names);
-        lock (typeof(torch))
-        {
-            torch.manual_seed(23);
-            using (var m = new YoloModel(ts)) WeightsFile.SaveSafeTensors(teacher, m.state_dict(), ts);
-            using (var m = new YoloModel(ns)) WeightsFile.SaveSafeTensors(student, m.state_dict(), ns);
-        }
-        return new Setup(root, data, teacher, student);
-    }
-
-    static DistillRunOptions Options(Setup s, string dir) => new()
+    static DistillRunOptions Options(TinyDistillSetup s, string dir) => new()
     {
         Teacher = s.Teacher,
         Student = new TrainOptions
