@@ -15,7 +15,7 @@ if (!Directory.Exists(args[1]))
     return 2;
 }
 double confidence = args.Length == 3 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 0.25;
-string[] images = [.. Directory.EnumerateFiles(args[1]).Where(f => Path.GetExtension(f).ToUpperInvariant() is ".JPG" or ".JPEG" or ".PNG").Order(StringComparer.Ordinal)];
+string[] images = [.. Directory.EnumerateFiles(args[1]).Where(f => MediaFormats.Images.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal)];
 
 using var detector = YoloDetector.Load(args[0], new DetectorOptions { Confidence = confidence, Device = "cpu" });
 var perClass = new SortedDictionary<string, int>(StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using YoloDistill.Detector.Data;
 using YoloDistill.Detector.Distributed;
 using YoloDistill.Tests;
 
@@ -100,7 +101,7 @@ public class MpiProcessGroupTests
     {
         var root = Directory.CreateTempSubdirectory("yd-ddp-").FullName;
         var data = Path.Combine(root, "data");
-        YoloDistill.Detector.Data.SynthDataset.Generate(data, 3, new YoloDistill.Detector.Data.SynthOptions { Train = 16, Val = 4, ImgSize = 64 });
+        SynthDataset.Generate(data, 3, new SynthOptions { Train = 16, Val = 4, ImgSize = 64 });
         var (code2, out2, _) = Run(true, [Probe(), "train", data, Path.Combine(root, "two")], 120);
         Assert.True(code2 == 0, out2);
         var two = RankLines(out2);
@@ -152,7 +153,7 @@ public class MpiProcessGroupTests
     {
         var root = Directory.CreateTempSubdirectory("yd-ddp-").FullName;
         var data = Path.Combine(root, "data");
-        YoloDistill.Detector.Data.SynthDataset.Generate(data, 3, new YoloDistill.Detector.Data.SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
+        SynthDataset.Generate(data, 3, new SynthOptions { Train = 8, Val = 2, ImgSize = 64 });
         string[] Train(string epochs) => ["dotnet", Cli(), "train", "--data", data, "--split", "train", "--val-split", "val", "--model", "yolov5n",
             "--batch", "8", "--img", "64", "--workers", "1", "--threads", "1", "--noautoanchor", "--epochs", epochs, "--out", Path.Combine(root, "run")];
         var psi = new ProcessStartInfo("mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
